@@ -1,0 +1,3 @@
+from cablemgr.cli import main
+
+main()

@@ -7,9 +7,10 @@ import os
 import re
 import sqlite3
 import stat
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from cablemgr.errors import DatabaseError
 
@@ -55,7 +56,7 @@ def _create_file(path: Path) -> None:
     os.close(fd)
 
 
-def open_db(path: Path | str | None = None, *, create: bool = False) -> "Database":
+def open_db(path: Path | str | None = None, *, create: bool = False) -> Database:
     """Open (and if ``create``, make) the database at ``path`` and bring its schema up to date.
 
     A missing database without ``create`` and a database written by a newer cablemgr are
@@ -151,7 +152,7 @@ def _statements(sql: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def write(db: "Database") -> Iterator["Database"]:
+def write(db: Database) -> Iterator[Database]:
     """One write transaction. Nested calls become savepoints.
 
     BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the busy

@@ -43,7 +43,7 @@ def chain_hash(prev_hash: str, event: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
 
 
-def log(db: "Database", entity: str, action: str, changes: dict[str, Any],
+def log(db: Database, entity: str, action: str, changes: dict[str, Any],
         who: str | None = None) -> None:
     """Append one event. Call inside the write transaction that made the change.
 
@@ -67,7 +67,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
     return {key: [old.get(key), new.get(key)] for key in new if old.get(key) != new.get(key)}
 
 
-def history(db: "Database", entity: str) -> list[dict[str, Any]]:
+def history(db: Database, entity: str) -> list[dict[str, Any]]:
     """Every event of one entity, oldest first."""
     rows = db.execute(
         "SELECT id, at, who, entity, action, changes FROM events WHERE entity = ? ORDER BY id",

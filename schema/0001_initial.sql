@@ -87,9 +87,12 @@ CREATE TABLE record_links (
     to_reference TEXT,
     kind TEXT NOT NULL CHECK (kind IN ('cites', 'near_duplicate', 'attachment')),
     note TEXT,
-    created_at TEXT NOT NULL,
-    UNIQUE (from_id, to_id, to_reference, kind)
+    created_at TEXT NOT NULL
 );
+-- NULLs are distinct in a UNIQUE constraint, so the same unresolved citation is kept once
+-- through an expression index instead.
+CREATE UNIQUE INDEX record_links_unique
+    ON record_links (from_id, kind, coalesce(to_id, 0), coalesce(to_reference, ''));
 CREATE INDEX record_links_to ON record_links (to_id);
 CREATE INDEX record_links_to_reference ON record_links (to_reference COLLATE NOCASE);
 

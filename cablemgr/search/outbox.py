@@ -10,11 +10,11 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 
-def enqueue(db: "Database", doc_id: str) -> None:
+def enqueue(db: Database, doc_id: str) -> None:
     """Queue ``doc_id`` (R12, C3, A7) for (re)indexing, inside the caller's transaction."""
     db.execute("INSERT INTO search_outbox (doc_id, queued_at) VALUES (?, ?)",
                (doc_id, now_timestamp()))
 
 
-def depth(db: "Database") -> int:
+def depth(db: Database) -> int:
     return db.execute("SELECT count(*) FROM search_outbox").fetchone()[0]

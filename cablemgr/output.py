@@ -1,0 +1,73 @@
+"""Rendering for the terminal and for scripts: aligned tables, JSON, safe text."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+# Control characters, bidirectional overrides/isolates and zero-width characters are shown
+# escaped (\u202e) so a hostile title cannot reorder or hide what the terminal displays.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def safe(text: Any, *, keep_newlines: bool = True) -> str:
+    """``text`` with unsafe characters escaped; newlines and tabs kept unless asked."""
+    text = "" if text is None else str(text)
+    escaped = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    if not keep_newlines:
+        escaped = escaped.replace("\n", " ").replace("\t", " ")
+    return escaped
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def emit_json(data: Any) -> None:
+    """One JSON document on stdout."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _clip(text: str, limit: int) -> str:
+    if _width(text) <= limit:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > limit - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
+          max_widths: dict[int, int] | None = None) -> str:
+    """An aligned plain-text table; the last column is not padded."""
+    max_widths = max_widths or {}
+    cells = [[safe(h, keep_newlines=False) for h in headers]]
+    for row in rows:
+        cells.append([_clip(safe(value if value is not None else "", keep_newlines=False),
+                            max_widths.get(i, 200)) for i, value in enumerate(row)])
+    widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        padded = [cell + " " * (widths[i] - _width(cell)) if i < len(row) - 1 else cell
+                  for i, cell in enumerate(row)]
+        lines.append("  ".join(padded).rstrip())
+    return "\n".join(lines)
+
+
+def notice(message: str) -> None:
+    """A line for the person, on stderr, so stdout stays data."""
+    click.echo(message, err=True)

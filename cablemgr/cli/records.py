@@ -55,9 +55,13 @@ def init_command(app) -> None:
     notice("Database already exists; schema is up to date." if existed else "Database created.")
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _editor_or_stdin(template: str) -> str | None:
     """On a terminal open $EDITOR on the template; otherwise read stdin."""
-    if sys.stdin.isatty():
+    if stdin_is_terminal():
         edited = click.edit(template, extension=".md", require_save=True)
         if edited is None or edited.strip() == template.strip():
             return None
@@ -289,7 +293,7 @@ def _edit_in_editor(record: dict) -> dict:
               "with": ", ".join(record["parties"]), "venue": record["venue"],
               "tags": ", ".join(record["tags"]), "classification": record["classification"]}
     template = notes.render(values, record["body"])
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise click.UsageError("give the changes as flags (e.g. --title, --tag, --body) when "
                                "not on a terminal")
     edited = click.edit(template, extension=".md", require_save=True)

@@ -55,6 +55,12 @@ def init_command(app) -> None:
     notice("Database already exists; schema is up to date." if existed else "Database created.")
 
 
+def _today_iso() -> str:
+    from cablemgr.dates import today
+
+    return today().isoformat()
+
+
 def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
@@ -93,11 +99,11 @@ def log_command(app, title, date, dialogue, with_, venue, tags, level, body, fil
     from cablemgr import records
 
     text = read_body(body, file)
-    values = {"title": title, "date": date or "today", "dialogue": dialogue,
+    values = {"title": title, "date": date, "dialogue": dialogue,
               "with": ", ".join(with_), "venue": venue, "tags": ", ".join(tags),
               "classification": level}
     if text is None:
-        text = _editor_or_stdin(notes.render(values))
+        text = _editor_or_stdin(notes.render({**values, "date": date or _today_iso()}))
         if text is None or not text.strip():
             raise InvalidInput("nothing saved: the note was left empty or unchanged")
     headers, text = notes.parse(text)
@@ -136,11 +142,12 @@ def report_command(app, post, date, subject, reference, dialogue, with_, tags, l
     from cablemgr import records
 
     text = read_body(body, file)
-    values = {"subject": subject, "date": date or "today", "post": post, "ref": reference,
+    values = {"subject": subject, "date": date, "post": post, "ref": reference,
               "dialogue": dialogue, "with": ", ".join(with_), "tags": ", ".join(tags),
               "classification": level}
     if text is None:
-        text = _editor_or_stdin(notes.render(values, keys=notes.REPORT_KEYS))
+        text = _editor_or_stdin(notes.render({**values, "date": date or _today_iso()},
+                                             keys=notes.REPORT_KEYS))
         if text is None or not text.strip():
             raise InvalidInput("nothing saved: the report was left empty or unchanged")
     headers, text = notes.parse(text, keys=notes.REPORT_KEYS)

@@ -1,0 +1,229 @@
+"""Running queries: ranked hits with snippets, facet counts, "did you mean", related records."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from whoosh import highlight, scoring, sorting
+from whoosh import query as wq
+
+from cablemgr.errors import InvalidInput, NotFound
+from cablemgr.search import documents
+from cablemgr.search import query as qmod
+from cablemgr.search.index import DAMAGE, STEM, Notify, open_index, rebuild_if_broken, sync
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+COUNT_BY = {"post": "post_name", "tag": "tag", "kind": "kind", "party": "party_code",
+            "year": "year"}
+# Below this many hits a misspelling is the likely reason, so the speller is consulted.
+FEW_HITS = 3
+MARK_OPEN, MARK_CLOSE = "[[", "]]"
+_TEXT_FIELDS = ("title", "body", "meta")
+_SNIPPET_CHARS = 220
+
+
+class _Marker(highlight.Formatter):
+    """Marks matched words as [[word]]; the CLI turns the marks into bold on a terminal."""
+
+    between = " … "
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return f"{MARK_OPEN}{highlight.get_text(text, token, replace)}{MARK_CLOSE}"
+
+
+def _weighting() -> Any:
+    # BM25F with a shorter-field bias on titles: a word in a ten-word title says more
+    return scoring.BM25F(B=0.75, K1=1.2, title_B=0.9)
+
+
+def _with_repair(db: Database, notify: Notify | None, run: Any) -> Any:
+    """Run ``run(index)``; a damaged index is rebuilt once and the run repeated."""
+    ix = open_index(db, notify)
+    try:
+        return run(ix)
+    except DAMAGE as exc:
+        rebuild_if_broken(db, exc, notify)
+        return run(open_index(db, notify))
+
+
+def search(db: Database, query: str, *, kind: str | None = None, post: str | None = None,
+           dialogue: str | None = None, party: str | None = None, tag: str | None = None,
+           since: Any = None, until: Any = None, limit: int = 20,
+           count_by: str | None = None, notify: Notify | None = None) -> dict[str, Any]:
+    """Search the index; see ``cablemgr.search`` for the result's shape."""
+    if limit is None or int(limit) < 1:
+        raise InvalidInput("--limit must be 1 or more")
+    if count_by is not None and count_by not in COUNT_BY:
+        raise InvalidInput(f"cannot count by '{count_by}'. Use one of: {', '.join(COUNT_BY)}")
+    text = query or ""
+    parsed = qmod.parse(text)
+    filt = qmod.filters(kind=kind, post=post, dialogue=dialogue, party=party, tag=tag,
+                        since=since, until=until)
+    q = parsed.query
+    if q is None:
+        if not text.strip() and filt is None:
+            raise InvalidInput("nothing to search for. Give words, a field such as post:geneva, "
+                               "or a filter such as --kind report")
+        if text.strip():
+            # only stop words or punctuation: nothing can match
+            return _empty(text, count_by)
+        q = wq.Every()
+    sync(db, notify)
+
+    def run(ix: Any) -> dict[str, Any]:
+        with ix.searcher(weighting=_weighting()) as searcher:
+            if count_by:
+                return _facets(searcher, text, q, filt, count_by)
+            return _hits(db, searcher, text, parsed, q, filt, int(limit))
+
+    return _with_repair(db, notify, run)
+
+
+def _empty(text: str, count_by: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"query": text, "total": 0, "hits": [], "suggestion": None}
+    if count_by:
+        out.update({"count_by": count_by, "facets": {}})
+    return out
+
+
+def _hits(db: Database, searcher: Any, text: str, parsed: qmod.Parsed, q: Any, filt: Any,
+          limit: int) -> dict[str, Any]:
+    q = qmod.expand_fuzzy(q, searcher.reader())
+    results = searcher.search(q, filter=filt, limit=limit, terms=True)
+    total = len(results)
+    rows = []
+    for hit in results:
+        stored = hit.fields()
+        words = {t.decode("utf-8") if isinstance(t, bytes) else t
+                 for field, t in hit.matched_terms() if field in _TEXT_FIELDS}
+        rows.append(({"id": stored["id"], "kind": stored["kind"], "date": stored.get("date"),
+                      "title": stored.get("title", ""), "post": stored.get("post"),
+                      "dialogue": stored.get("dialogue"), "score": round(hit.score, 4),
+                      "snippet": ""}, words))
+    texts = documents.bodies(db, [row["id"] for row, _ in rows])
+    for row, words in rows:
+        row["snippet"] = snippet(texts.get(row["id"], ""), words)
+    suggestion = None
+    if total < FEW_HITS and parsed.words:
+        suggestion = _suggest(searcher, text, parsed, filt, total)
+    return {"query": text, "total": total, "hits": [row for row, _ in rows],
+            "suggestion": suggestion}
+
+
+def snippet(text: str, words: set[str]) -> str:
+    """Up to two passages of ``text`` around matched words, marked; else its opening."""
+    if not text:
+        return ""
+    marked = ""
+    if words:
+        fragmenter = highlight.ContextFragmenter(maxchars=_SNIPPET_CHARS, surround=60)
+        marked = highlight.highlight(text, words, STEM, fragmenter, _Marker(), top=2)
+    if not marked:
+        flat = " ".join(text.split())
+        if len(flat) <= _SNIPPET_CHARS:
+            return flat
+        return flat[:_SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return " ".join(marked.split())
+
+
+def _suggest(searcher: Any, text: str, parsed: qmod.Parsed, filt: Any,
+             total: int) -> str | None:
+    """The query with unknown words replaced by the closest indexed words, if that finds more."""
+    reader = searcher.reader()
+    replaced = text
+    changed = False
+    # right to left so earlier offsets stay valid as words change length
+    for token in sorted(parsed.words, key=lambda t: t.start, reverse=True):
+        word = token.text.lower()
+        if not word.isalpha() or len(word) < 3 or _known(reader, word):
+            continue
+        better = _closest(reader, word)
+        if better:
+            replaced = replaced[:token.start] + better + replaced[token.end:]
+            changed = True
+    if not changed:
+        return None
+    again = qmod.parse(replaced).query
+    if again is None:
+        return None
+    again = qmod.expand_fuzzy(again, reader)
+    found = searcher.search(again, filter=filt, limit=1)
+    return replaced if len(found) > total else None
+
+
+def _known(reader: Any, word: str) -> bool:
+    return any(reader.frequency(f"spell_{field}", word) or
+               (field, word) in reader for field in ("body", "title"))
+
+
+def _closest(reader: Any, word: str) -> str | None:
+    """The most frequent indexed word at the smallest edit distance (1, then 2)."""
+    for distance in (1, 2):
+        found: dict[str, float] = {}
+        for field in ("body", "title"):
+            for candidate in reader.terms_within(f"spell_{field}", word, distance, prefix=1):
+                found[candidate] = found.get(candidate, 0) + reader.doc_frequency(
+                    field, _stem(candidate))
+        if found:
+            return max(found, key=lambda w: (found[w], -abs(len(w) - len(word)), w))
+    return None
+
+
+def _stem(word: str) -> str:
+    tokens = [t.text for t in STEM(word)]
+    return tokens[0] if tokens else word
+
+
+def _facets(searcher: Any, text: str, q: Any, filt: Any, count_by: str) -> dict[str, Any]:
+    q = qmod.expand_fuzzy(q, searcher.reader())
+    field = COUNT_BY[count_by]
+    facet = sorting.FieldFacet(field, allow_overlap=field in ("tag", "party_code"))
+    results = searcher.search(q, filter=filt, limit=1, groupedby={count_by: facet},
+                              maptype=sorting.Count, scored=False)
+    counts: dict[str, int] = {}
+    for key, count in results.groups(count_by).items():
+        if isinstance(key, bytes):
+            key = key.decode("utf-8")
+        label = key if key not in (None, "") else "(none)"
+        counts[label] = counts.get(label, 0) + count
+    ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))
+    return {"query": text, "total": len(results), "hits": [], "suggestion": None,
+            "count_by": count_by, "facets": ordered}
+
+
+def related(db: Database, record_number: int, limit: int = 5,
+            notify: Notify | None = None) -> list[dict[str, Any]]:
+    """Records about the same thing, other posts first; never the record itself."""
+    if limit < 1:
+        raise InvalidInput("--limit must be 1 or more")
+    doc_id = f"R{int(record_number)}"
+    source = documents.load(db, [doc_id])[doc_id]
+    if source is None:
+        raise NotFound(f"no record {doc_id}")
+    sync(db, notify)
+    text = f"{source['title']} {source['title']} {source['body']}"
+    own_post = (source["post"] or "").strip().lower()
+
+    def run(ix: Any) -> list[dict[str, Any]]:
+        with ix.searcher(weighting=_weighting()) as searcher:
+            keys = searcher.key_terms_from_text("body", text, numterms=15, normalize=True)
+            if not keys:
+                return []
+            q = wq.Or([wq.Term(field, word, boost=weight)
+                       for word, weight in keys for field in ("body", "title")])
+            mask = {n for n in [searcher.document_number(id=doc_id)] if n is not None}
+            only_records = wq.Or([wq.Term("kind", "meeting"), wq.Term("kind", "report")])
+            results = searcher.search(q, filter=only_records, mask=mask or None,
+                                      limit=max(limit * 4, 20))
+            rows = [{"id": hit["id"], "kind": hit["kind"], "date": hit.get("date"),
+                     "title": hit.get("title", ""), "post": hit.get("post"),
+                     "dialogue": hit.get("dialogue"), "score": round(hit.score, 4)}
+                    for hit in results if hit["id"] != doc_id]
+            # "who else reported on this?": another post's view comes before our own post's
+            rows.sort(key=lambda r: (r["post"] or "").strip().lower() == own_post != "")
+            return rows[:limit]
+
+    return _with_repair(db, notify, run)
+

@@ -1,0 +1,387 @@
+"""The Whoosh index beside the database: its schema, its folder, locks, outbox drain, rebuild.
+
+Layout of ``<db>.index/``::
+
+    CURRENT        name of the live index generation (replaced atomically on rebuild)
+    write.lock     held by whoever writes to the index or removes outbox rows
+    rebuild.lock   held for the whole of a rebuild
+    _g…_N.toc, g…_*.seg   Whoosh files of one or more generations
+
+A rebuild writes a new generation next to the live one and switches ``CURRENT`` when it is
+complete, so searches keep working during a rebuild and a crash mid-rebuild leaves the old
+index in place.  Lock order is always rebuild.lock, then write.lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import re
+import secrets
+import struct
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh import analysis, fields
+from whoosh import index as whoosh_index
+from whoosh.util.filelock import FileLock
+
+from cablemgr.errors import DatabaseError
+from cablemgr.search import documents, index_path
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+Notify = Callable[[str], None]
+Progress = Callable[[int, int], None]
+
+# How long a process waits for another one to finish writing the index. Matches the
+# database's busy timeout: the same person is waiting for the same reasons.
+LOCK_TIMEOUT = 30.0
+# Above this many segments a drain merges everything into one; Whoosh's default policy only
+# merges small segments, so a long run of single-record commits stays cheap but not bounded.
+MAX_SEGMENTS = 24
+_GENERATION = re.compile(r"^g[0-9a-z]{12}$")
+
+STEM = analysis.StemmingAnalyzer(cachesize=-1)
+PLAIN = analysis.RegexTokenizer() | analysis.LowercaseFilter()
+
+SCHEMA_VERSION = 1
+SCHEMA = fields.Schema(
+    id=fields.ID(stored=True, unique=True),
+    kind=fields.ID(stored=True, sortable=True),
+    title=fields.TEXT(analyzer=STEM, stored=True, spelling=True),
+    body=fields.TEXT(analyzer=STEM, spelling=True),
+    # post, venue, dialogue, parties, tags, reference, author: found by unfielded words
+    meta=fields.TEXT(analyzer=STEM),
+    post=fields.TEXT(analyzer=PLAIN, stored=True),
+    post_name=fields.ID(sortable=True),
+    venue=fields.TEXT(analyzer=PLAIN),
+    dialogue=fields.TEXT(analyzer=PLAIN, stored=True),
+    tag=fields.KEYWORD(lowercase=True, commas=True),
+    party=fields.KEYWORD(lowercase=True, commas=True),
+    party_code=fields.KEYWORD(commas=True),
+    classification=fields.ID(),
+    status=fields.ID(),
+    owner=fields.TEXT(analyzer=PLAIN),
+    ref=fields.KEYWORD(lowercase=True, commas=True),
+    date=fields.ID(stored=True, sortable=True),
+    year=fields.ID(sortable=True),
+    due=fields.ID(),
+)
+
+# What a damaged index raises while being opened or read. The index is derived data, so any
+# of these means "rebuild from SQLite", never "give up".
+DAMAGE = (whoosh_index.IndexError, OSError, EOFError, ValueError, KeyError, IndexError,
+          struct.error, pickle.UnpicklingError, zlib.error)
+
+
+class IndexBusy(DatabaseError):
+    """Another process kept the index locked for longer than the bound."""
+
+
+def _ensure_folder(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, name: str, timeout: float) -> Iterator[None]:
+    """Hold ``path/name`` exclusively, polling up to ``timeout`` seconds.
+
+    fcntl/msvcrt locks die with their process, so a killed cablemgr never leaves the index
+    locked.
+    """
+    _ensure_folder(path)
+    lock = FileLock(str(path / name))
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            raise IndexBusy(
+                f"the search index {path} is busy in another cablemgr process (waited "
+                f"{timeout:.0f} s). Your change is saved and queued; run the command again "
+                f"when the other one has finished."
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _rebuild_running(path: Path) -> bool:
+    lock = FileLock(str(path / "rebuild.lock"))
+    if lock.acquire(blocking=False):
+        lock.release()
+        return False
+    return True
+
+
+def _current(path: Path) -> str | None:
+    try:
+        name = (path / "CURRENT").read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if _GENERATION.match(name) else None
+
+
+def _set_current(path: Path, name: str) -> None:
+    tmp = path / f"CURRENT.{name}"
+    with open(tmp, "w", encoding="ascii") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path / "CURRENT")
+
+
+def _open(path: Path) -> Any:
+    """Open the live generation; raise one of DAMAGE (or FileNotFoundError) if unusable."""
+    name = _current(path)
+    if name is None:
+        raise FileNotFoundError(path / "CURRENT")
+    ix = whoosh_index.open_dir(str(path), indexname=name)
+    if set(ix.schema.names()) != set(SCHEMA.names()):
+        raise ValueError("index written by another version of cablemgr")
+    return ix
+
+
+def open_index(db: Database, notify: Notify | None = None) -> Any:
+    """The live index, rebuilt first if it is missing or damaged."""
+    path = index_path(db)
+    problem: BaseException | None = None
+    # A concurrent rebuild or merge can delete files between reading CURRENT and opening
+    # them; a short retry tells that apart from real damage.
+    for attempt in range(3):
+        try:
+            return _open(path)
+        except FileNotFoundError as exc:
+            problem = exc
+            if _current(path) is None:
+                break
+        except DAMAGE as exc:
+            problem = exc
+        time.sleep(0.02 * (attempt + 1))
+    rebuild_if_broken(db, problem, notify)
+    return _open(path)
+
+
+def rebuild_if_broken(db: Database, problem: BaseException | None,
+                      notify: Notify | None = None) -> bool:
+    """Rebuild unless another process repaired the index while we waited. True if rebuilt."""
+    path = index_path(db)
+    with _locked(path, "rebuild.lock", LOCK_TIMEOUT):
+        try:
+            with _locked(path, "write.lock", LOCK_TIMEOUT):
+                ix = _open(path)
+                with ix.searcher():
+                    pass
+            return False
+        except DAMAGE:
+            pass
+        existed = _current(path) is not None
+        queued = _queued_ids(db)
+        stats = _rebuild(db, path, progress=None, optimize=False)
+    if notify and (existed or stats["documents"] > len(queued)):
+        state = "unreadable" if existed else "missing"
+        reason = f" ({problem.__class__.__name__})" if existed and problem else ""
+        notify(f"Notice: the search index was {state}{reason}; rebuilt it from the database "
+               f"({stats['documents']} documents).")
+    return True
+
+
+def _queued_ids(db: Database) -> set[str]:
+    return {row[0] for row in db.execute("SELECT DISTINCT doc_id FROM search_outbox")}
+
+
+def _index_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """A search document as Whoosh field values (empty fields left out)."""
+    parties = doc["parties"]
+    out = {
+        "id": doc["id"], "kind": doc["kind"], "title": doc["title"], "body": doc["body"],
+        "meta": doc["meta"], "date": doc["date"], "year": doc["date"][:4],
+        "classification": (doc["class"] or "").lower(),
+        "tag": ",".join(t.replace(",", " ") for t in doc["tags"]),
+        "party": ",".join(f"{code},{name.replace(',', ' ')}" for code, name in parties),
+        "party_code": ",".join(code for code, _ in parties),
+    }
+    for key in ("post", "venue", "dialogue", "owner"):
+        if doc[key]:
+            out[key] = doc[key]
+    if doc["post"]:
+        out["post_name"] = doc["post"]
+    if doc["status"]:
+        out["status"] = doc["status"].lower()
+    if doc["ref"]:
+        out["ref"] = doc["ref"].replace(",", " ")
+    if doc["due"]:
+        out["due"] = doc["due"]
+    return {key: value for key, value in out.items() if value}
+
+
+def sync(db: Database, notify: Notify | None = None,
+         timeout: float | None = None) -> int:
+    """Drain the outbox into the index; return how many documents were written.
+
+    Outbox rows are removed only after the Whoosh commit, so a crash at any point leaves them
+    to be drained again (updates are idempotent: the id is the unique key).
+    """
+    path = index_path(db)
+    if _current(path) is None:
+        open_index(db, notify)  # creates (and fills) the index; drains the outbox too
+    if not db.execute("SELECT 1 FROM search_outbox LIMIT 1").fetchone():
+        return 0
+    written = 0
+    with _locked(path, "write.lock", LOCK_TIMEOUT if timeout is None else timeout):
+        try:
+            ix = _open(path)
+        except (FileNotFoundError, *DAMAGE) as exc:
+            problem: BaseException | None = exc
+        else:
+            problem = None
+            written = _drain(db, path, ix)
+    if problem is not None:
+        rebuild_if_broken(db, problem, notify)
+        return sync(db, notify, timeout)
+    return written
+
+
+def _drain(db: Database, path: Path, ix: Any) -> int:
+    """Write every queued document; call with write.lock held."""
+    conn = db.conn
+    own_read = not conn.in_transaction
+    if own_read:
+        conn.execute("BEGIN")  # the queue and the rows it names, read from one snapshot
+    try:
+        rows = db.execute("SELECT id, doc_id FROM search_outbox ORDER BY id").fetchall()
+        docs = documents.load(db, {doc_id for _, doc_id in rows}) if rows else {}
+    finally:
+        if own_read:
+            conn.execute("COMMIT")
+    if not rows:
+        return 0
+    writer = ix.writer()
+    try:
+        for doc_id, doc in docs.items():
+            if doc is None:
+                writer.delete_by_term("id", doc_id)
+            else:
+                writer.update_document(**_index_fields(doc))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(optimize=len(ix._segments()) >= MAX_SEGMENTS)
+    # During a rebuild the new generation has not seen these changes yet; leave the rows
+    # for the rebuild to drain into it after the switch.
+    if not _rebuild_running(path):
+        from cablemgr.db import write
+
+        with write(db):
+            db.execute("DELETE FROM search_outbox WHERE id <= ?", (rows[-1][0],))
+    return len(docs)
+
+
+def reindex(db: Database, progress: Progress | None = None, optimize: bool = False,
+            notify: Notify | None = None) -> dict[str, Any]:
+    """Rebuild the index from SQLite; return ``{"documents", "seconds", "path"}``."""
+    path = index_path(db)
+    started = time.monotonic()
+    with _locked(path, "rebuild.lock", LOCK_TIMEOUT):
+        stats = _rebuild(db, path, progress=progress, optimize=optimize)
+    sync(db, notify)  # what was written while the new generation was being built
+    stats["seconds"] = round(time.monotonic() - started, 3)
+    return stats
+
+
+def _rebuild(db: Database, path: Path, progress: Progress | None,
+             optimize: bool) -> dict[str, Any]:
+    """Build a new generation and switch to it; call with rebuild.lock held."""
+    conn = db.conn
+    if conn.in_transaction:
+        raise DatabaseError("cannot rebuild the search index inside a write transaction")
+    with _locked(path, "write.lock", LOCK_TIMEOUT):
+        _remove_generations(path, keep=_current(path))
+        # The snapshot starts while no one drains the outbox: every row up to `mark` is
+        # reflected in what we read; later rows stay queued until after the switch.
+        conn.execute("BEGIN")
+        conn.execute("SELECT 1 FROM records LIMIT 1").fetchall()  # pins the snapshot now
+        mark = db.execute("SELECT coalesce(max(id), 0) FROM search_outbox").fetchone()[0]
+    try:
+        total = documents.count_all(db)
+        name = "g" + secrets.token_hex(6)
+        ix = whoosh_index.create_in(str(path), SCHEMA, indexname=name)
+        writer = ix.writer(limitmb=128)
+        done = 0
+        try:
+            for doc in documents.iter_all(db):
+                writer.add_document(**_index_fields(doc))
+                done += 1
+                if progress and (done % 200 == 0 or done == total):
+                    progress(done, total)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=optimize)
+    finally:
+        conn.execute("COMMIT")
+    if progress and done != total:
+        progress(done, total)
+    with _locked(path, "write.lock", LOCK_TIMEOUT):
+        old = _current(path)
+        _set_current(path, name)
+        from cablemgr.db import write
+
+        with write(db):
+            db.execute("DELETE FROM search_outbox WHERE id <= ?", (mark,))
+        if old:
+            _remove_generations(path, keep=name)
+    return {"documents": done, "path": str(path)}
+
+
+def _remove_generations(path: Path, keep: str | None) -> None:
+    """Delete Whoosh files of every generation but ``keep`` (left by rebuilds or crashes)."""
+    for entry in path.iterdir():
+        name = entry.name
+        owner = name[1:].split("_", 1)[0] if name.startswith("_") else name.split("_", 1)[0]
+        if not _GENERATION.match(owner) or owner == keep:
+            if name.startswith("CURRENT.") and name != f"CURRENT.{keep}":
+                entry.unlink(missing_ok=True)
+            continue
+        with contextlib.suppress(OSError):
+            entry.unlink()
+
+
+def doc_count(db: Database) -> int:
+    """Documents in the live index (0 when there is none); does not drain the outbox."""
+    path = index_path(db)
+    if _current(path) is None:
+        return 0
+    try:
+        return _open(path).doc_count()
+    except (FileNotFoundError, *DAMAGE) as exc:
+        raise DatabaseError(
+            f"the search index {path} cannot be read ({exc.__class__.__name__}). "
+            f"Rebuild it with: cablemgr reindex"
+        ) from None
+
+
+def status(db: Database) -> dict[str, Any]:
+    """What ``doctor`` reports: path, generation, documents, segments, readable or not."""
+    path = index_path(db)
+    info: dict[str, Any] = {"path": str(path), "generation": _current(path),
+                            "documents": 0, "segments": 0, "ok": False, "problem": None}
+    if info["generation"] is None:
+        info["problem"] = "missing"
+        return info
+    try:
+        ix = _open(path)
+        info["documents"] = ix.doc_count()
+        info["segments"] = len(ix._segments())
+        info["ok"] = True
+    except (FileNotFoundError, *DAMAGE) as exc:
+        info["problem"] = f"unreadable ({exc.__class__.__name__})"
+    return info

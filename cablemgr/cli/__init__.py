@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "cablemgr.cli.search",
     "cablemgr.cli.importing",
     "cablemgr.cli.io",
+    "cablemgr.cli.admin",
 )
 
 

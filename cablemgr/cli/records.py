@@ -113,12 +113,42 @@ def log_command(app, title, date, dialogue, with_, venue, tags, level, body, fil
     if not text.strip() and not merged["title"]:
         raise InvalidInput("nothing saved: the note is empty")
     db = app.db(create=True)
-    record = records.add(
+    record = save_with_capture(lambda force_inline, on_capture: records.add(
         db, kind="meeting", title=merged["title"] or first_line_title(text), body=text,
         date=merged["date"] or "today", dialogue=merged["dialogue"],
         parties_=notes.split_list(merged["with"]), venue=merged["venue"],
-        tags=notes.split_list(merged["tags"]), classification_=merged["classification"])
+        tags=notes.split_list(merged["tags"]), classification_=merged["classification"],
+        force_inline=force_inline, on_capture=on_capture), force)
     click.echo(record["id"])
+
+
+def save_with_capture(save, force: bool):
+    """Run ``save(force_inline, on_capture)`` and tell the person what the notes' ACTION and
+    COMMITMENT lines became.
+
+    An unreadable line stops the save (nothing is written) unless --force; on a terminal the
+    person is asked instead, and a yes saves with those lines left untracked.
+    """
+    from cablemgr.cli.commitments import capture_lines
+    from cablemgr.inline import MalformedNotes, describe
+
+    summaries: list[dict] = []
+    try:
+        result = save(force, summaries.append)
+    except MalformedNotes as exc:
+        if not stdin_is_terminal():
+            raise
+        for problem in exc.problems:
+            notice(f"Cannot read {safe(describe(problem), keep_newlines=False)}")
+        if not click.confirm("Save anyway, leaving those lines untracked?", default=False,
+                             err=True):
+            raise InvalidInput("nothing saved") from None
+        summaries.clear()
+        result = save(True, summaries.append)
+    for summary in summaries:
+        for line in capture_lines(summary):
+            notice(line)
+    return result
 
 
 @click.command(name="report")
@@ -288,7 +318,9 @@ def edit_command(app, record_id, title, date, dialogue, with_, venue, post, tags
         changes["body"] = new_body
     if not changes:
         changes = _edit_in_editor(current)
-    record, changed = records.update(db, number, **changes)
+    record, changed = save_with_capture(
+        lambda force_inline, on_capture: records.update(
+            db, number, force_inline=force_inline, on_capture=on_capture, **changes), force)
     if not changed:
         notice(f"{record['id']}: nothing changed.")
         return
@@ -335,11 +367,16 @@ def history_command(app, item_id, as_json) -> None:
     if as_json:
         emit_json(found)
         return
-    for event in found:
-        click.echo(click.style(f"{event['at'][:19].replace('T', ' ')}  {event['who']}  "
-                               f"{event['action']} {label}", bold=True))
+    # Each event makes a version; a create lists the first version's content, later events
+    # what changed, multi-line text as a diff.
+    for version, event in enumerate(found, start=1):
+        click.echo(click.style(f"v{version}  {event['at'][:19].replace('T', ' ')}  "
+                               f"{event['who']}  {event['action']} {label}", bold=True))
+        created = event["action"] == "create"
         for field, (old, new) in sorted(event["changes"].items()):
-            click.echo(render_change(field, old, new, event["action"] == "create"))
+            if created and new in (None, "", [], {}):
+                continue
+            click.echo(render_change(field, old, new, created))
         click.echo()
 
 
@@ -350,6 +387,8 @@ def render_change(field: str, old, new, created: bool) -> str:
                                     "after", lineterm="", n=1)
         body = "\n".join("    " + safe(line) for line in list(diff)[2:])
         return f"  {field}:\n{body}"
+    if created and isinstance(new, str) and "\n" in new:
+        return f"  {field}:\n" + "\n".join("    " + safe(line) for line in new.splitlines())
     if created:
         return f"  {field}: {safe(new, keep_newlines=False)}"
     return f"  {field}: {safe(old, keep_newlines=False)} → {safe(new, keep_newlines=False)}"

@@ -41,6 +41,41 @@ def export_objects(db: Database) -> Iterator[dict[str, Any]]:
                          "reference": link["reference"], "note": link["note"]}
                         for link in record["links"] if link["direction"] == "out"]
         yield obj
+    yield from _export_items(db, uids)
+
+
+def _export_items(db: Database, record_uids: dict[int, str]) -> Iterator[dict[str, Any]]:
+    """Commitments with their assessments, then actions: after the records they point to."""
+    from cablemgr import actions, commitments
+    from cablemgr.dates import today
+
+    day = today()  # only needed to build the rows; overdue is derived and not exported
+    names = dict(db.execute("SELECT id, name FROM dialogues").fetchall())
+    commitment_uids = dict(db.execute("SELECT id, uid FROM commitments").fetchall())
+
+    def uid_of(short_id: str | None, table: dict[int, str]) -> str | None:
+        return table.get(int(short_id[1:])) if short_id else None
+
+    for (number,) in db.execute("SELECT id FROM commitments ORDER BY id").fetchall():
+        c = commitments.get(db, number, today=day)
+        yield {"type": "commitment", "uid": c["uid"], "id": c["id"], "text": c["text"],
+               "dialogue": c["dialogue"], "by": c["by"], "to": c["to"],
+               "record": uid_of(c["record"], record_uids), "made_on": c["made_on"],
+               "due": c["due"], "category": c["category"],
+               "classification": c["classification"], "status": c["status"],
+               "source_line": c["source_line"], "created_at": c["created_at"],
+               "assessments": [{"date": a["date"], "status": a["status"], "score": a["score"],
+                                "note": a["note"],
+                                "evidence": uid_of(a["evidence"], record_uids),
+                                "who": a["who"]} for a in c["assessments"]]}
+    for (number,) in db.execute("SELECT id FROM actions ORDER BY id").fetchall():
+        a = actions.get(db, number, today=day)
+        yield {"type": "action", "uid": a["uid"], "id": a["id"], "text": a["text"],
+               "owner": a["owner"], "due": a["due"], "status": a["status"],
+               "record": uid_of(a["record"], record_uids),
+               "dialogue": names.get(int(a["dialogue_id"][1:])) if a["dialogue_id"] else None,
+               "commitment": uid_of(a["commitment"], commitment_uids), "note": a["note"],
+               "source_line": a["source_line"], "created_at": a["created_at"]}
 
 
 def record_row(obj: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +110,7 @@ def import_objects(db: Database, objects: Iterable[tuple[int, dict[str, Any]]],
     """
     handlers = {**HANDLERS, **(handlers or {})}
     pending_links: list[tuple[int, list[dict]]] = []
+    imported: list[int] = []
     with write(db):
         for line, obj in objects:
             if not isinstance(obj, dict):
@@ -89,10 +125,27 @@ def import_objects(db: Database, objects: Iterable[tuple[int, dict[str, Any]]],
                 raise InvalidInput(f"{source}:{line}: {exc}") from None
             except (KeyError, TypeError, ValueError) as exc:
                 raise InvalidInput(f"{source}:{line}: malformed {kind} object ({exc})") from None
-            if kind == "record" and result is not None and obj.get("links"):
-                pending_links.append((result, obj["links"]))
+            if kind == "record" and isinstance(result, int):
+                imported.append(result)
+                if obj.get("links"):
+                    pending_links.append((result, obj["links"]))
         for number, links in pending_links:
             _add_links(db, number, links)
+        _capture(db, imported, source, report)
+
+
+def _capture(db: Database, numbers: list[int], source: str, report: ImportReport) -> None:
+    """Track the ACTION/COMMITMENT lines of imported meetings, once the file's own commitments
+    and actions are in: items exported with their ``source_line`` match their line again
+    instead of being captured twice. Unreadable lines are warnings, not failures: the notes
+    are kept as written."""
+    from cablemgr import inline
+
+    for number in numbers:
+        summary = inline.sync(db, number, force=True)
+        report.added += [item["id"] for item in summary["created"]]
+        report.warnings += [f"{source}: R{number} {inline.describe(p)}"
+                            for p in summary["problems"]]
 
 
 def _import_party(db: Database, obj: dict, report: ImportReport) -> None:
@@ -125,6 +178,7 @@ def _import_record(db: Database, obj: dict, report: ImportReport) -> int | None:
             return None
     record = records.add(
         db, uid=uid, created_at=obj.get("created_at"), updated_at=obj.get("updated_at"),
+        capture=False,
         kind=obj.get("kind", "report"), title=obj.get("title"), body=obj.get("body") or "",
         date=obj.get("date"), post=obj.get("post"), post_original=obj.get("post_original"),
         venue=obj.get("venue"), dialogue=obj.get("dialogue"), parties_=obj.get("parties") or (),
@@ -145,8 +199,72 @@ def _add_links(db: Database, number: int, links: list[dict]) -> None:
                      reference=link.get("reference"), note=link.get("note"))
 
 
+def _record_by_uid(db: Database, uid: str | None, what: str) -> int | None:
+    if not uid:
+        return None
+    row = db.execute("SELECT id FROM records WHERE uid = ?", (uid,)).fetchone()
+    if not row:
+        raise InvalidInput(f"{what} '{uid}' is not a record on file or earlier in the file")
+    return row[0]
+
+
+def _import_commitment(db: Database, obj: dict, report: ImportReport) -> None:
+    from cablemgr import commitments
+    from cablemgr.dates import today
+
+    uid = obj.get("uid")
+    if uid:
+        row = db.execute("SELECT id FROM commitments WHERE uid = ?", (uid,)).fetchone()
+        if row:
+            report.duplicates.append(f"C{row[0]}")
+            return
+    day = today()
+    values = commitments.prepare(
+        db, text=obj["text"], dialogue=obj["dialogue"], by=obj.get("by") or (),
+        to=obj.get("to"), due=obj.get("due"),
+        record=_record_by_uid(db, obj.get("record"), "record"),
+        category=obj.get("category"), classification_=obj.get("classification"),
+        made_on=obj.get("made_on"), today=day)
+    history = [commitments.check_assessment(
+        db, {**item, "evidence_id": _record_by_uid(db, item.get("evidence"), "evidence")},
+        values["made_on"], day) for item in obj.get("assessments") or ()]
+    number = commitments.insert(db, values, uid=uid, source_line=obj.get("source_line"),
+                                assessments=history, created_at=obj.get("created_at"))
+    report.added.append(f"C{number}")
+
+
+def _import_action(db: Database, obj: dict, report: ImportReport) -> None:
+    from cablemgr import actions
+    from cablemgr.dates import today
+
+    uid = obj.get("uid")
+    if uid:
+        row = db.execute("SELECT id FROM actions WHERE uid = ?", (uid,)).fetchone()
+        if row:
+            report.duplicates.append(f"A{row[0]}")
+            return
+    commitment = None
+    if obj.get("commitment"):
+        row = db.execute("SELECT id FROM commitments WHERE uid = ?",
+                         (obj["commitment"],)).fetchone()
+        if not row:
+            raise InvalidInput(f"commitment '{obj['commitment']}' is not on file or earlier "
+                               "in the file")
+        commitment = row[0]
+    values = actions.prepare(db, text=obj["text"], owner=obj.get("owner"), due=obj.get("due"),
+                             dialogue=obj.get("dialogue"),
+                             record=_record_by_uid(db, obj.get("record"), "record"),
+                             commitment=commitment, today=today())
+    number = actions.insert(db, values, uid=uid, status=obj.get("status") or "open",
+                            note=obj.get("note"), source_line=obj.get("source_line"),
+                            created_at=obj.get("created_at"))
+    report.added.append(f"A{number}")
+
+
 HANDLERS: dict[str, Callable] = {
     "party": _import_party,
     "dialogue": _import_dialogue,
     "record": _import_record,
+    "commitment": _import_commitment,
+    "action": _import_action,
 }

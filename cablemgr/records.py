@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from cablemgr import classification, dialogues, events, parties
@@ -92,9 +92,17 @@ def prepare(db: Database, *, kind: str, title: str | None, body: str = "",
 
 def add(db: Database, *, uid: str | None = None, who: str | None = None,
         created_at: str | None = None, updated_at: str | None = None,
-        **fields: Any) -> dict:
-    """Create a record from ``prepare`` keyword fields and return it (as ``get`` does)."""
+        capture: bool = True, force_inline: bool = False,
+        on_capture: Callable[[dict], None] | None = None, **fields: Any) -> dict:
+    """Create a record from ``prepare`` keyword fields and return it (as ``get`` does).
+
+    A meeting's ACTION/COMMITMENT lines are captured in the same transaction (see
+    ``inline.sync``; ``force_inline`` saves despite unreadable lines); ``on_capture`` receives
+    the capture summary once committed. ``capture=False`` is for imports that bring their
+    items along and sync afterwards.
+    """
     values = prepare(db, **fields)
+    captured = None
     now = now_timestamp()
     with write(db):
         cursor = db.execute(
@@ -114,6 +122,12 @@ def add(db: Database, *, uid: str | None = None, who: str | None = None,
         events.log(db, record["id"], "create",
                    {key: [None, value] for key, value in snapshot(record).items()}, who=who)
         enqueue(db, record["id"])
+        if capture and values["kind"] == "meeting":
+            from cablemgr import inline
+
+            captured = inline.sync(db, number, force=force_inline)
+    if on_capture and captured is not None:
+        on_capture(captured)
     return record
 
 
@@ -182,11 +196,13 @@ def links(db: Database, number: int) -> list[dict]:
     return result
 
 
-def update(db: Database, number: int, *, who: str | None = None,
+def update(db: Database, number: int, *, who: str | None = None, capture: bool = True,
+           force_inline: bool = False, on_capture: Callable[[dict], None] | None = None,
            **changes: Any) -> tuple[dict, dict]:
     """Change some fields of a record; return (record, {field: [old, new]}).
 
-    Only fields in EDITABLE may change; an edit that changes nothing writes nothing.
+    Only fields in EDITABLE may change; an edit that changes nothing writes nothing. A
+    meeting's captured items follow its notes as in ``add``.
     """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -224,7 +240,14 @@ def update(db: Database, number: int, *, who: str | None = None,
         _write_sets(db, number, values["parties"], values["tags"])
         events.log(db, current["id"], "update", changed, who=who)
         enqueue(db, current["id"])
+        captured = None
+        if capture and current["kind"] == "meeting":
+            from cablemgr import inline
+
+            captured = inline.sync(db, number, old_body=current["body"], force=force_inline)
         record = get(db, number)
+    if on_capture and captured is not None:
+        on_capture(captured)
     return record, changed
 
 

@@ -17,6 +17,7 @@ from cablemgr.errors import CablemgrError
 COMMAND_MODULES = (
     "cablemgr.cli.records",
     "cablemgr.cli.dialogues",
+    "cablemgr.cli.commitments",
     "cablemgr.cli.search",
     "cablemgr.cli.importing",
     "cablemgr.cli.io",

@@ -120,8 +120,9 @@ def dialogue_show(app, ref, as_json) -> None:
 
 def show_dialogue(app, number: int, as_json: bool) -> None:
     from cablemgr import overview
+    from cablemgr.dates import today
 
-    data = overview.dialogue_overview(app.db(), number)
+    data = overview.dialogue_overview(app.db(), number, today=today())
     if as_json:
         emit_json(data)
         return
@@ -137,13 +138,55 @@ def render_dialogue(data: dict) -> str:
             lines.append(f"{label + ':':<10}{safe(value, keep_newlines=False)}")
     lines += ["", click.style("Timeline", bold=True)]
     if data["timeline"]:
-        lines.append(table([(t["date"] or "", t["id"], t["kind"], t["where"] or "", t["title"])
-                            for t in data["timeline"]],
-                           ("DATE", "ID", "KIND", "POST/VENUE", "TITLE"),
-                           max_widths={3: 20, 4: 70}))
+        lines.append(table([(t["date"] or "", t["id"], t["kind"], _where(t), _state(t),
+                             _title(t)) for t in data["timeline"]],
+                           ("DATE", "ID", "KIND", "POST/VENUE", "STATUS", "TITLE"),
+                           max_widths={3: 20, 5: 70}))
     else:
         lines.append("(no records yet)")
+    if data.get("open_actions"):
+        lines += ["", click.style("Open actions", bold=True), table(
+            [(a["id"], a["due"] or "", f"OVERDUE {a['days_overdue']}d" if a["overdue"] else "",
+              a["owner"] or "", a["text"]) for a in data["open_actions"]],
+            ("ID", "DUE", "", "OWNER", "TEXT"), max_widths={4: 70})]
+    if data.get("compliance"):
+        lines += ["", click.style("Compliance", bold=True), table(
+            [(c["party"], _mean(c), f"{c['scored']}/{c['commitments']} scored",
+              ", ".join(f"{s} {n}" for s, n in c["by_status"].items())
+              + (f"; {c['overdue']} overdue" if c["overdue"] else ""))
+             for c in data["compliance"]],
+            ("PARTY", "MEAN", "", "BY STATUS"))]
     return "\n".join(lines)
+
+
+def _where(entry: dict) -> str:
+    if entry["kind"] == "commitment":
+        return "by " + ",".join(entry["by"]) + (f" to {entry['to']}" if entry["to"] else "")
+    return entry["where"] or ""
+
+
+def _state(entry: dict) -> str:
+    """A commitment's status with its last score, and overdue made loud."""
+    if entry["kind"] != "commitment":
+        return ""
+    state = entry["status"]
+    if entry["score"] is not None:
+        state += f" {entry['score']:+d}" if entry["score"] else " 0"
+    if entry["overdue"]:
+        state += f", OVERDUE {entry['days_overdue']}d"
+    return state
+
+
+def _title(entry: dict) -> str:
+    if entry["kind"] == "commitment" and entry["due"]:
+        return f"{entry['title']} (due {entry['due']})"
+    return entry["title"]
+
+
+def _mean(row: dict) -> str:
+    if row["mean_score"] is None:
+        return "-"
+    return f"{row['mean_score']:+.2f} ({row['percent']}%)"
 
 
 def register(cli: click.Group) -> None:

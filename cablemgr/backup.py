@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,10 @@ from cablemgr.errors import DatabaseError, InvalidInput
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+# How long a restore waits for another process to let go of the database before refusing:
+# long enough for a command to finish, short enough to tell the person at once.
+IN_USE_WAIT = 2.0
 
 
 def _stamp() -> str:
@@ -165,21 +170,37 @@ def _check_copy(tmp: Path, backup_path: Path) -> int:
     return version
 
 
-def _quiesce(db_path: Path) -> None:
-    """Fold the current database's WAL into its file; refuse if another process is reading."""
+@contextlib.contextmanager
+def _sole_user(db_path: Path) -> Iterator[None]:
+    """Hold the current database exclusively, its WAL folded in, while it is swapped.
+
+    In WAL mode an exclusive locking-mode transaction is refused while any other connection
+    has the file open, even an idle one: a process that would go on writing into the file
+    being set aside is turned away here instead of losing its work.
+    """
     try:
-        conn = sqlite3.connect(str(db_path), timeout=5, isolation_level=None)
+        conn = sqlite3.connect(str(db_path), timeout=IN_USE_WAIT, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot open {db_path} ({exc}); nothing was changed") from None
+    try:
         try:
-            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.OperationalError as exc:
-        raise DatabaseError(f"cannot prepare {db_path} for the restore ({exc}); "
-                            "nothing was changed") from None
-    if busy:
-        raise DatabaseError(
-            f"{db_path} is in use by another cablemgr process; close it and run the restore "
-            "again. Nothing was changed.")
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("COMMIT")  # the lock stays: that is what exclusive mode is for
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            # Out of WAL mode, so closing this connection after the swap cannot delete a
+            # -wal file that by then belongs to the restored database.
+            conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise DatabaseError(
+                    f"{db_path} is in use by another cablemgr process; close it and run the "
+                    "restore again. Nothing was changed.") from None
+            raise DatabaseError(f"cannot prepare {db_path} for the restore ({exc}); "
+                                "nothing was changed") from None
+        yield
+    finally:
+        conn.close()
 
 
 def _keep_aside(db_path: Path) -> Path:
@@ -223,13 +244,15 @@ def restore(db_path: Path | str, backup_path: Path | str) -> dict[str, Any]:
         if not report["ok"]:
             raise InvalidInput(f"{backup_path} fails verification ({report['message']}); "
                                "nothing was changed")
-        aside = None
-        if db_path.exists():
-            _quiesce(db_path)
-            aside = _keep_aside(db_path)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, db_path)
+        aside = None
+        if db_path.exists():
+            with _sole_user(db_path):
+                aside = _keep_aside(db_path)
+                os.replace(tmp, db_path)
+        else:
+            os.replace(tmp, db_path)
         _fsync_folder(db_path.parent)
     except BaseException:
         _remove(tmp)

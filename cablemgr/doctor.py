@@ -180,6 +180,23 @@ def _index_checks(db: Database) -> list[dict[str, Any]]:
     return [check_outbox(db), check_index(db)]
 
 
+def _fix(db: Database, checks: list[dict[str, Any]], fixed: list[str]) -> list[dict[str, Any]]:
+    """Drain the queue first (cheap, and often all that is wrong); rebuild the index only if
+    it is still missing, unreadable or incomplete after that."""
+    from cablemgr import search
+
+    by_name = {c["name"]: c for c in checks}
+    if by_name["outbox"]["status"] != "ok" and by_name["index"]["status"] != "fail":
+        written = search.sync(db)
+        fixed.append(f"drained the search outbox ({written} documents updated)")
+        by_name.update({c["name"]: c for c in _index_checks(db)})
+    if by_name["index"]["status"] != "ok":
+        stats = search.reindex(db)
+        fixed.append(f"rebuilt the search index ({stats['documents']} documents)")
+        by_name.update({c["name"]: c for c in _index_checks(db)})
+    return [by_name[c["name"]] for c in checks]
+
+
 def run(db: Database, *, fix: bool = False) -> dict[str, Any]:
     """Run every check; with ``fix`` repair the search side where a check asks for it.
 
@@ -194,16 +211,7 @@ def run(db: Database, *, fix: bool = False) -> dict[str, Any]:
               check_permissions(db_path, index_folder), check_disk(db_path, index_folder)]
     fixed: list[str] = []
     if fix:
-        by_name = {c["name"]: c for c in checks}
-        if by_name["index"]["status"] != "ok":
-            stats = search.reindex(db)
-            fixed.append(f"rebuilt the search index ({stats['documents']} documents)")
-        elif by_name["outbox"]["status"] != "ok":
-            written = search.sync(db)
-            fixed.append(f"drained the search outbox ({written} documents updated)")
-        if fixed:
-            again = {c["name"]: c for c in _index_checks(db)}
-            checks = [again.get(c["name"], c) for c in checks]
+        checks = _fix(db, checks, fixed)
     worst = max((c["status"] for c in checks), key=ORDER.__getitem__)
     return {"ok": worst != "fail", "status": worst, "database": str(db_path),
             "checks": checks, "fixed": fixed}

@@ -231,6 +231,9 @@ def update(db: Database, number: int, *, today: dt.date, status: str | None = No
     """
     current = get(db, number, today=today)
     assessing = any(v not in (None, "") for v in (status, score, note, evidence))
+    if not assessing and date not in (None, ""):
+        raise InvalidInput("--date dates an assessment: give it with --status, --score or "
+                           "--note")
     if not assessing and due in (None, ""):
         raise InvalidInput("nothing to change: give --status, --score, --note, --evidence or "
                            "--due")
@@ -246,9 +249,6 @@ def update(db: Database, number: int, *, today: dt.date, status: str | None = No
         item = check_assessment(db, {"date": date, "status": status or current["status"],
                                       "score": score, "note": note, "evidence_id": evidence,
                                       "who": who}, current["made_on"], today)
-    elif date not in (None, ""):
-        raise InvalidInput("--date dates an assessment: give it with --status, --score or "
-                           "--note")
     if not changes and item is None:
         return current, {}
     with write(db):

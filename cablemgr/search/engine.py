@@ -154,26 +154,32 @@ def _suggest(searcher: Any, text: str, parsed: qmod.Parsed, filt: Any,
 
 
 def _known(reader: Any, word: str) -> bool:
-    return any(reader.frequency(f"spell_{field}", word) or
-               (field, word) in reader for field in ("body", "title"))
+    root = qmod.stem(word)
+    return any(reader.doc_frequency(field, root) for field in ("body", "title", "meta"))
 
 
 def _closest(reader: Any, word: str) -> str | None:
-    """The most frequent indexed word at the smallest edit distance (1, then 2)."""
+    """The most used indexed word at the smallest edit distance (1, then 2).
+
+    Titles give words as typed; bodies give only stems, so a body stem is turned back into a
+    word by putting the typed word's ending on it (atribution → attribut+ion).
+    """
+    root = qmod.stem(word)
+    ending = word[len(root):] if word.startswith(root) else ""
     for distance in (1, 2):
-        found: dict[str, float] = {}
-        for field in ("body", "title"):
-            for candidate in reader.terms_within(f"spell_{field}", word, distance, prefix=1):
-                found[candidate] = found.get(candidate, 0) + reader.doc_frequency(
-                    field, _stem(candidate))
+        found: dict[str, int] = {}
+        for typed in reader.terms_within("spell_title", word, distance, prefix=1):
+            found[typed] = found.get(typed, 0) + reader.doc_frequency("body", qmod.stem(typed))
+        for candidate in reader.terms_within("body", root, distance, prefix=1):
+            if candidate == root:
+                continue
+            rebuilt = candidate + ending
+            shown = rebuilt if qmod.stem(rebuilt) == candidate else candidate
+            found[shown] = found.get(shown, 0) + reader.doc_frequency("body", candidate)
+        found.pop(word, None)
         if found:
             return max(found, key=lambda w: (found[w], -abs(len(w) - len(word)), w))
     return None
-
-
-def _stem(word: str) -> str:
-    tokens = [t.text for t in STEM(word)]
-    return tokens[0] if tokens else word
 
 
 def _facets(searcher: Any, text: str, q: Any, filt: Any, count_by: str) -> dict[str, Any]:

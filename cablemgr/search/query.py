@@ -306,14 +306,24 @@ class SpellingFuzzy(wq.FuzzyTerm):
         self.fields = dict(fields)
 
     def expand(self, reader: Any) -> Any:
-        found = {self.word}
-        for field in ("body", "title"):
-            found.update(reader.terms_within(f"spell_{field}", self.word, self.maxdist,
-                                             prefix=1))
-        stems = sorted({t.text for w in found for t in STEM(w)})
+        stems = set(fuzzy_stems(reader, self.word, self.maxdist))
         if not stems:
             return wq.NullQuery
-        return _over(self.fields, lambda f: wq.Or([wq.Term(f, s) for s in stems]))
+        return _over(self.fields, lambda f: wq.Or([wq.Term(f, s) for s in sorted(stems)]))
+
+
+def stem(word: str) -> str:
+    tokens = [t.text for t in STEM(word)]
+    return tokens[0] if tokens else word.lower()
+
+
+def fuzzy_stems(reader: Any, word: str, maxdist: int, limit: int = 64) -> list[str]:
+    """Indexed stems near ``word``: words within ``maxdist`` edits of it in titles (as
+    typed), and stems within ``maxdist`` of its stem in bodies. At most ``limit``."""
+    found = [stem(word)]
+    found += [stem(w) for w in reader.terms_within("spell_title", word, maxdist, prefix=1)]
+    found += list(reader.terms_within("body", stem(word), maxdist, prefix=1))
+    return list(dict.fromkeys(found))[:limit]
 
 
 def expand_fuzzy(q: Any, reader: Any) -> Any:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 import sqlite3
 
 import click
@@ -213,3 +214,24 @@ def test_native_import_of_notes_alone_captures_their_lines(run, dialogue, tmp_pa
     assert any("line 7: ACTION: due:someday broken" in w for w in summary["warnings"])
     assert json.loads(run("import", path, "--json").stdout)["added"] == 0
     assert len(_items(run)) == 3
+
+
+def test_line_numbers_count_the_header_lines_of_a_file(run, dialogue, tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("Title: Round 2\nDate: 2024-03-14\nDialogue: US\n\nNotes\n"
+                    "ACTION: due:someday x\n")
+    result = run("log", "--file", path, ok=False)
+    assert "line 6: ACTION: due:someday x" in result.stderr
+
+
+def test_notes_typed_in_the_editor_survive_a_refused_save(run, dialogue, monkeypatch):
+    typed = "Title: Round 2\nDate: 2024-03-14\n\nACTION: due:someday x\n"
+    monkeypatch.setattr(record_commands, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(click, "edit", lambda template, **kw: typed)
+    result = run("log", input="n\n", ok=False)
+    assert "Cannot read line 4: ACTION: due:someday x" in result.stderr
+    assert result.exit_code == 1 and "Error: nothing saved" in result.stderr
+    kept = result.stderr.split("Your notes are kept in ")[1].split(";")[0]
+    with open(kept, encoding="utf-8") as handle:
+        assert handle.read() == typed
+    os.unlink(kept)

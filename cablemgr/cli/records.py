@@ -8,7 +8,7 @@ import sys
 import click
 
 from cablemgr import notes
-from cablemgr.errors import InvalidInput
+from cablemgr.errors import CablemgrError, InvalidInput
 from cablemgr.options import json_option, limit_option
 from cablemgr.output import emit_json, notice, safe, table
 
@@ -102,10 +102,12 @@ def log_command(app, title, date, dialogue, with_, venue, tags, level, body, fil
     values = {"title": title, "date": date, "dialogue": dialogue,
               "with": ", ".join(with_), "venue": venue, "tags": ", ".join(tags),
               "classification": level}
+    typed = stdin_is_terminal() and text is None
     if text is None:
         text = _editor_or_stdin(notes.render({**values, "date": date or _today_iso()}))
         if text is None or not text.strip():
             raise InvalidInput("nothing saved: the note was left empty or unchanged")
+    original = text
     headers, text = notes.parse(text)
     # flags win over header lines typed into the editor or piped in
     merged = {key: headers.get(key) for key in notes.TEMPLATE_KEYS}
@@ -113,16 +115,42 @@ def log_command(app, title, date, dialogue, with_, venue, tags, level, body, fil
     if not text.strip() and not merged["title"]:
         raise InvalidInput("nothing saved: the note is empty")
     db = app.db(create=True)
-    record = save_with_capture(lambda force_inline, on_capture: records.add(
-        db, kind="meeting", title=merged["title"] or first_line_title(text), body=text,
-        date=merged["date"] or "today", dialogue=merged["dialogue"],
-        parties_=notes.split_list(merged["with"]), venue=merged["venue"],
-        tags=notes.split_list(merged["tags"]), classification_=merged["classification"],
-        force_inline=force_inline, on_capture=on_capture), force)
+    try:
+        record = save_with_capture(lambda force_inline, on_capture: records.add(
+            db, kind="meeting", title=merged["title"] or first_line_title(text), body=text,
+            date=merged["date"] or "today", dialogue=merged["dialogue"],
+            parties_=notes.split_list(merged["with"]), venue=merged["venue"],
+            tags=notes.split_list(merged["tags"]), classification_=merged["classification"],
+            force_inline=force_inline, on_capture=on_capture), force,
+            line_offset=_lines_before(original, text))
+    except CablemgrError:
+        if typed:
+            _keep_notes(original)
+        raise
     click.echo(record["id"])
 
 
-def save_with_capture(save, force: bool):
+def _lines_before(original: str, body: str) -> int:
+    """How many lines (header, blank) precede the body in what the person typed, so line
+    numbers in messages match their file or editor."""
+    whole = original.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+    if not body or not whole.endswith(body):
+        return 0
+    return whole[: len(whole) - len(body)].count("\n")
+
+
+def _keep_notes(text: str) -> None:
+    """Notes typed into the editor are not lost when saving them fails: keep a private copy."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="cablemgr-notes-", suffix=".md")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    notice(f"Your notes are kept in {path}; after fixing them: cablemgr log --file {path}")
+
+
+def save_with_capture(save, force: bool, *, line_offset: int = 0):
     """Run ``save(force_inline, on_capture)`` and tell the person what the notes' ACTION and
     COMMITMENT lines became.
 
@@ -132,13 +160,17 @@ def save_with_capture(save, force: bool):
     from cablemgr.cli.commitments import capture_lines
     from cablemgr.inline import MalformedNotes, describe
 
+    def shift(items: list[dict]) -> list[dict]:
+        return [{**item, "line": item["line"] + line_offset} for item in items]
+
     summaries: list[dict] = []
     try:
         result = save(force, summaries.append)
     except MalformedNotes as exc:
+        problems = shift(exc.problems)
         if not stdin_is_terminal():
-            raise
-        for problem in exc.problems:
+            raise MalformedNotes(problems) from None
+        for problem in problems:
             notice(f"Cannot read {safe(describe(problem), keep_newlines=False)}")
         if not click.confirm("Save anyway, leaving those lines untracked?", default=False,
                              err=True):
@@ -146,6 +178,7 @@ def save_with_capture(save, force: bool):
         summaries.clear()
         result = save(True, summaries.append)
     for summary in summaries:
+        summary = {**summary, "problems": shift(summary["problems"])}
         for line in capture_lines(summary):
             notice(line)
     return result

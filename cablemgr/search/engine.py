@@ -91,7 +91,9 @@ def _empty(text: str, count_by: str | None) -> dict[str, Any]:
 def _hits(db: Database, searcher: Any, text: str, parsed: qmod.Parsed, q: Any, filt: Any,
           limit: int) -> dict[str, Any]:
     q = qmod.expand_fuzzy(q, searcher.reader())
-    results = searcher.search(q, filter=filt, limit=limit, terms=True)
+    # With a filter, Whoosh's block-skipping optimisation counts the unfiltered matches as
+    # the total; scoring every match keeps the count exact.
+    results = searcher.search(q, filter=filt, limit=limit, terms=True, optimize=filt is None)
     total = len(results)
     rows = []
     for hit in results:
@@ -149,7 +151,7 @@ def _suggest(searcher: Any, text: str, parsed: qmod.Parsed, filt: Any,
     if again is None:
         return None
     again = qmod.expand_fuzzy(again, reader)
-    found = searcher.search(again, filter=filt, limit=1)
+    found = searcher.search(again, filter=filt, limit=1, optimize=filt is None)
     return replaced if len(found) > total else None
 
 
@@ -187,14 +189,15 @@ def _facets(searcher: Any, text: str, q: Any, filt: Any, count_by: str) -> dict[
     field = COUNT_BY[count_by]
     facet = sorting.FieldFacet(field, allow_overlap=field in ("tag", "party_code"))
     results = searcher.search(q, filter=filt, limit=1, groupedby={count_by: facet},
-                              maptype=sorting.Count, scored=False)
+                              maptype=sorting.Count, scored=False, optimize=False)
     counts: dict[str, int] = {}
     for key, count in results.groups(count_by).items():
         if isinstance(key, bytes):
             key = key.decode("utf-8")
         label = key if key not in (None, "") else "(none)"
         counts[label] = counts.get(label, 0) + count
-    ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))
+    ordered = dict(sorted(counts.items(),
+                          key=lambda kv: (-kv[1], kv[0] == "(none)", kv[0].lower())))
     return {"query": text, "total": len(results), "hits": [], "suggestion": None,
             "count_by": count_by, "facets": ordered}
 

@@ -62,8 +62,10 @@ def commitment_group() -> None:
 def commitment_add(app, text, dialogue, by, to, due, record, category, level, date) -> None:
     """Record a commitment and print its id.
 
-    Example: cablemgr commitment add "Exchange hotline points of contact" --dialogue US
-    --by CN,US --due 2024-06-30 --category confidence-building
+    \b
+    Example:
+      cablemgr commitment add "Exchange hotline points of contact" --dialogue US \\
+        --by CN,US --due 2024-06-30 --category confidence-building
     """
     from cablemgr import commitments
 
@@ -76,7 +78,8 @@ def commitment_add(app, text, dialogue, by, to, due, record, category, level, da
 @commitment_group.command(name="update")
 @click.argument("item_id", metavar="ID")
 @click.option("--status", type=click.Choice(COMMITMENT_STATUSES), help="New status.")
-@click.option("--score", help="Compliance: -1 not complied, 0 partial, 1 full.")
+@click.option("--score", metavar="-1|0|1",
+              help="Compliance: -1 not complied, 0 partial or in progress, 1 full.")
 @click.option("--note", help="What the assessment rests on.")
 @click.option("--evidence", help="Record that shows it (R12).")
 @click.option("--date", "date", help="Date of the assessment (default: today).")
@@ -87,7 +90,9 @@ def commitment_update(app, item_id, status, score, note, evidence, date, due) ->
 
     Each assessment is kept; the latest one is the commitment's current state.
 
-    Example: cablemgr commitment update C3 --status in_progress --score 0 --evidence R14
+    \b
+    Example:
+      cablemgr commitment update C3 --status in_progress --score 0 --evidence R14
     """
     from cablemgr import commitments
 

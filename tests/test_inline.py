@@ -235,3 +235,15 @@ def test_notes_typed_in_the_editor_survive_a_refused_save(run, dialogue, monkeyp
     with open(kept, encoding="utf-8") as handle:
         assert handle.read() == typed
     os.unlink(kept)
+
+
+def test_editor_edits_report_lines_as_shown_in_the_editor(run, dialogue, monkeypatch):
+    _log(run, "Notes")
+    monkeypatch.setattr(record_commands, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(click, "edit", lambda t, **kw: t + "\nACTION: due:never y")
+    result = run("edit", "R1", input="n\n", ok=False)
+    # seven header lines and a blank one come before the notes in the editor
+    assert "Cannot read line 10: ACTION: due:never y" in result.stderr
+    kept = result.stderr.split("Your notes are kept in ")[1].splitlines()[0]
+    os.unlink(kept)
+    assert run.json("show", "R1")["body"] == "Notes"

@@ -125,7 +125,7 @@ def log_command(app, title, date, dialogue, with_, venue, tags, level, body, fil
             line_offset=_lines_before(original, text))
     except CablemgrError:
         if typed:
-            _keep_notes(original)
+            _keep_notes(original, "cablemgr log --file {path}")
         raise
     click.echo(record["id"])
 
@@ -139,15 +139,17 @@ def _lines_before(original: str, body: str) -> int:
     return whole[: len(whole) - len(body)].count("\n")
 
 
-def _keep_notes(text: str) -> None:
-    """Notes typed into the editor are not lost when saving them fails: keep a private copy."""
+def _keep_notes(text: str, retry: str | None) -> None:
+    """Notes typed into the editor are not lost when saving them fails: keep a private copy
+    (mkstemp makes it 0600) and say how to use it."""
     import os
     import tempfile
 
     fd, path = tempfile.mkstemp(prefix="cablemgr-notes-", suffix=".md")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    notice(f"Your notes are kept in {path}; after fixing them: cablemgr log --file {path}")
+    hint = f"; after fixing them: {retry.format(path=path)}" if retry else ""
+    notice(f"Your notes are kept in {path}{hint}")
 
 
 def save_with_capture(save, force: bool, *, line_offset: int = 0):
@@ -349,18 +351,26 @@ def edit_command(app, record_id, title, date, dialogue, with_, venue, post, tags
     new_body = read_body(body, file)
     if new_body is not None:
         changes["body"] = new_body
+    typed = None
     if not changes:
-        changes = _edit_in_editor(current)
-    record, changed = save_with_capture(
-        lambda force_inline, on_capture: records.update(
-            db, number, force_inline=force_inline, on_capture=on_capture, **changes), force)
+        changes, typed = _edit_in_editor(current)
+    try:
+        record, changed = save_with_capture(
+            lambda force_inline, on_capture: records.update(
+                db, number, force_inline=force_inline, on_capture=on_capture, **changes),
+            force, line_offset=_lines_before(typed, changes["body"]) if typed else 0)
+    except CablemgrError:
+        if typed:
+            _keep_notes(typed, None)
+        raise
     if not changed:
         notice(f"{record['id']}: nothing changed.")
         return
     notice(f"{record['id']}: changed {', '.join(sorted(changed))}.")
 
 
-def _edit_in_editor(record: dict) -> dict:
+def _edit_in_editor(record: dict) -> tuple[dict, str | None]:
+    """The changes made in $EDITOR, and the text as typed (None if the editor was quit)."""
     values = {"title": record["title"], "date": record["date"], "dialogue": record["dialogue"],
               "with": ", ".join(record["parties"]), "venue": record["venue"],
               "tags": ", ".join(record["tags"]), "classification": record["classification"]}
@@ -370,14 +380,14 @@ def _edit_in_editor(record: dict) -> dict:
                                "not on a terminal")
     edited = click.edit(template, extension=".md", require_save=True)
     if edited is None:
-        return {}
+        return {}, None
     headers, body = notes.parse(edited)
     changes = {"title": headers.get("title"), "date": headers.get("date") or None,
                "dialogue": headers.get("dialogue") or None, "venue": headers.get("venue"),
                "classification": headers.get("classification"), "body": body,
                "parties": notes.split_list(headers.get("with")),
                "tags": notes.split_list(headers.get("tags"))}
-    return changes
+    return changes, edited
 
 
 @click.command(name="history")

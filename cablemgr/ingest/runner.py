@@ -364,12 +364,12 @@ def _find_duplicate(db: Database, item: dict[str, Any]) -> int | None:
     if not item["body"].strip():
         return None
     digest = records.content_hash(item["body"])
-    short = len(similarity.words(item["body"])) < similarity.MIN_WORDS
     for number, title, date in db.execute(
             "SELECT id, title, occurred_on FROM records WHERE content_hash = ? ORDER BY id",
-            (digest,)):
-        if not short or (" ".join((item["title"] or "").split()).lower() == title.lower()
-                         and item["date"] == date):
+            (digest,)).fetchall():
+        if len(similarity.words(item["body"])) >= similarity.MIN_WORDS or (
+                " ".join((item["title"] or "").split()).lower() == title.lower()
+                and item["date"] == date):
             return number
     return None
 

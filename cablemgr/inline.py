@@ -43,14 +43,13 @@ _ALLOWED = {"action": {"owner", "due"}, "commitment": {"by", "to", "due"}}
 class MalformedNotes(InvalidInput):
     """Lines that look like ACTION/COMMITMENT lines but cannot be read; nothing was saved."""
 
-    def __init__(self, problems: list[dict]) -> None:
+    def __init__(self, problems: list[dict], hint: str = "Fix the notes and try again.") -> None:
         self.problems = problems
         count = len(problems)
         lines = "\n".join(f"  {describe(p)}" for p in problems)
         super().__init__(
             f"nothing saved: {count} ACTION/COMMITMENT line{'s' if count != 1 else ''} "
-            f"cannot be read:\n{lines}\nFix the notes, or save anyway with --force (such lines "
-            "are then not tracked).")
+            f"cannot be read:\n{lines}\n{hint}")
 
 
 def describe(problem: dict) -> str:

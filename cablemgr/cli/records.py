@@ -171,7 +171,8 @@ def save_with_capture(save, force: bool, *, line_offset: int = 0):
     except MalformedNotes as exc:
         problems = shift(exc.problems)
         if not stdin_is_terminal():
-            raise MalformedNotes(problems) from None
+            raise MalformedNotes(problems, "Fix the notes, or save anyway with --force (such "
+                                 "lines are then not tracked).") from None
         for problem in problems:
             notice(f"Cannot read {safe(describe(problem), keep_newlines=False)}")
         if not click.confirm("Save anyway, leaving those lines untracked?", default=False,

@@ -70,6 +70,13 @@ def test_bad_file_is_refused_with_file_line_and_reason(run, empty_db, name):
     assert "Traceback" not in text.output
 
 
+def test_missing_path_is_named(run, empty_db, tmp_path):
+    missing = tmp_path / "nowhere.txt"
+    report = json.loads(run("import", missing, "--json", ok=False).stdout)
+    assert report["failed"] == [{"file": str(missing), "line": None,
+                                 "reason": "no such file or folder"}]
+
+
 def test_windows_1252_is_read_with_a_warning(run, empty_db):
     path = CORPUS / "cp1252.txt"
     report = run.json("import", path)

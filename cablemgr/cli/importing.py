@@ -14,6 +14,8 @@ from cablemgr.output import emit_json, is_terminal, safe
 # A progress bar is worth drawing only when the run takes a while.
 _PROGRESS_MIN_FILES = 20
 _PROGRESS_MIN_BYTES = 8 * 1024 * 1024
+# Near-duplicates named in the human summary; --json lists them all.
+_LISTED = 10
 
 
 @click.command(name="import")
@@ -99,10 +101,12 @@ def _render(report, *, dry_run: bool, failed: bool) -> None:
                f"linked {near} near-duplicate{'s' if near != 1 else ''}, "
                f"{len(report.failed)} failed." + (" Nothing was written (dry run)."
                                                   if dry_run else ""))
-    for item in report.near_duplicates:
+    for item in report.near_duplicates[:_LISTED]:
         click.echo(f"  {item['record']} possible duplicate of {item['duplicate_of']} "
                    f"(similarity {item['similarity']:.2f}) from "
                    f"{safe(item['file'], keep_newlines=False)}")
+    if near > _LISTED:
+        click.echo(f"  … and {near - _LISTED} more near-duplicates (all of them with --json)")
     for failure in report.failed:
         click.echo(f"  skipped {safe(_where(failure), keep_newlines=False)}: "
                    f"{safe(failure['reason'], keep_newlines=False)}")

@@ -341,16 +341,17 @@ def _add(state: _Run, item: dict[str, Any], source: str) -> int:
     hashes = similarity.shingles(item["body"])
     for other, score in similarity.similar(db, hashes, exclude=number):
         # the later report is the possible copy of the earlier one, whichever arrived first
-        copy, original = number, other
-        other_date = db.execute("SELECT occurred_on FROM records WHERE id = ?",
-                                (other,)).fetchone()[0]
+        copy, original, copy_source = number, other, source
+        other_date, other_meta = db.execute("SELECT occurred_on, metadata FROM records "
+                                            "WHERE id = ?", (other,)).fetchone()
         if record["date"] and other_date and record["date"] < other_date:
             copy, original = other, number
+            copy_source = (json.loads(other_meta).get("sources") or [source])[0]
         records.link(db, copy, original, kind="near_duplicate",
                      note=f"similarity {score:.2f}")
         state.report.near_duplicates.append(
             {"record": f"R{copy}", "duplicate_of": f"R{original}", "similarity": score,
-             "file": source})
+             "file": copy_source})
     similarity.store(db, number, hashes)
     _link_references(db, number, record["reference"], item)
     return number

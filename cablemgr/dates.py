@@ -101,7 +101,15 @@ def parse_date(text, *, base: dt.date | None = None, end: bool = False) -> dt.da
     if not s or len(s) > 40:
         raise _error(raw)
     base = base or today()
+    try:
+        return _parse(raw, s, base, end)
+    except (OverflowError, ValueError):
+        # relative forms counted from a base at the edge of the calendar (a meeting dated
+        # 9999-12-31 with "due:tomorrow") step outside what a date can hold
+        raise _error(raw) from None
 
+
+def _parse(raw: str, s: str, base: dt.date, end: bool) -> dt.date:
     if m := _ISO.match(s):
         year, month, day = int(m[1]), m[2], m[3]
         if month is None:

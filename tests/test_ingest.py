@@ -232,3 +232,13 @@ def test_frus_jsonl_objects_keep_their_provenance(tmp_path):
     assert frus.frus_level("Strictly confidential") == "CONFIDENTIAL"
     assert frus.frus_level("Secret") == "SECRET" and frus.frus_level("Personal") == \
         "UNCLASSIFIED"
+
+
+def test_near_duplicate_of_a_record_filed_by_hand(run, tmp_path):
+    run("report", "--post", "Geneva", "--date", "2025-03-01", "--subject", "Channel",
+        "--body", LONG)
+    (tmp_path / "vienna.txt").write_text(cable("VIENNA-2025-0201", "VIENNA", "FWD: Channel",
+                                               LONG.replace("spring", "summer"),
+                                               date="2025-03-02"))
+    report = run.json("import", tmp_path)
+    assert [n["duplicate_of"] for n in report["near_duplicates"]] == ["R1"]

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "cablemgr.cli.search",
     "cablemgr.cli.importing",
     "cablemgr.cli.io",
+    "cablemgr.cli.briefing",
     "cablemgr.cli.admin",
 )
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 MAX_FAILURES_PER_FILE = 20
 MENTION_NOTE = "mentioned in the text"
+_MAYBE_REFERENCE = re.compile(r"-\d{4}-\d")
 _SKIPPED_NAMES = ("readme", "license", "licence", "changelog")
 
 
@@ -418,8 +420,11 @@ def _link_references(db: Database, number: int, reference: str | None,
         db.execute("DELETE FROM record_links WHERE to_id IS NULL AND kind = 'cites' AND "
                    "to_reference = ? COLLATE NOCASE", (reference,))
     cited = {ref.lower() for ref in item["refs"]}
-    mentioned = [ref for ref in records.references_in(item["body"])
-                 if ref.lower() not in cited]
+    mentioned = []
+    # a cheap test first: most long documents (FRUS) hold no reference number at all
+    if _MAYBE_REFERENCE.search(item["body"]):
+        mentioned = [ref for ref in records.references_in(item["body"])
+                     if ref.lower() not in cited]
     own = (reference or "").lower()
     for ref, note in [(r, None) for r in item["refs"]] + [(r, MENTION_NOTE) for r in mentioned]:
         if ref.lower() == own:

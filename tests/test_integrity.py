@@ -171,3 +171,20 @@ def test_verify_reads_while_another_connection_writes(filed):
     db.close()
     assert before["ok"] and during["ok"] and after["ok"]
     assert before["events"] == during["events"] == after["events"] - 1
+
+
+def test_commitments_and_actions_are_checked_too(run, filed):
+    run("log", "--title", "Round 2", "--dialogue", "D1", "--body",
+        "Notes\nACTION: @maria due:+2w send the non-paper\n"
+        "COMMITMENT: by:US due:+1m exchange points of contact\n")
+    run("commitment", "update", "C1", "--status", "in_progress", "--score", "0", "--note", "slow")
+    run("action", "done", "A1", "--note", "sent")
+    code, report = verify(run)
+    assert code == 0, report
+    assert report["checked"]["commitments"] == 1 and report["checked"]["actions"] == 1
+    shell(filed, "UPDATE assessments SET score = 1", "UPDATE actions SET owner = 'eve'",
+          "DELETE FROM commitment_parties")
+    code, report = verify(run)
+    assert code == 1
+    assert sorted((p["entity"], tuple(p["fields"])) for p in report["problems"]) == [
+        ("A1", ("owner",)), ("C1", ("by", "assessments"))]

@@ -44,8 +44,7 @@ SELECT a.id, a.text, a.owner, a.due_on, a.status, a.note, d.name, a.created_at,
   LEFT JOIN records r ON r.id = a.record_id
 """
 
-_SOURCES = {"R": ("records r", _RECORDS, "r.id"), "C": ("commitments", _COMMITMENTS, "c.id"),
-            "A": ("actions", _ACTIONS, "a.id")}
+_SOURCES = {"R": (_RECORDS, "r.id"), "C": (_COMMITMENTS, "c.id"), "A": (_ACTIONS, "a.id")}
 
 
 def _split(value: str | None) -> list[str]:
@@ -122,7 +121,7 @@ def load(db: Database, doc_ids: Iterable[str]) -> dict[str, dict[str, Any] | Non
         if letter in wanted and digits.isdigit():
             wanted[letter].append(int(digits))
     for letter, numbers in wanted.items():
-        _, sql, key = _SOURCES[letter]
+        sql, key = _SOURCES[letter]
         for start in range(0, len(numbers), _CHUNK):
             chunk = numbers[start:start + _CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -141,12 +140,29 @@ def count_all(db: Database) -> int:
 def iter_all(db: Database) -> Iterator[dict[str, Any]]:
     """Every document, records first; one statement per table so each is a consistent read."""
     for letter in ("R", "C", "A"):
-        _, sql, key = _SOURCES[letter]
+        sql, key = _SOURCES[letter]
         for row in db.execute(f"{sql} ORDER BY {key}"):
             yield _BUILDERS[letter](row)
 
 
+# just the text a snippet is cut from, per kind of document
+_TEXTS = {"R": "SELECT id, body FROM records",
+          "C": "SELECT id, text FROM commitments",
+          "A": "SELECT id, text || coalesce(' ' || note, '') FROM actions"}
+
+
 def bodies(db: Database, doc_ids: Iterable[str]) -> dict[str, str]:
-    """The full text of each document, for snippets and key terms (the index keeps no copy)."""
-    docs = load(db, doc_ids)
-    return {doc_id: doc["body"] for doc_id, doc in docs.items() if doc}
+    """The full text of each document, for snippets (the index keeps no copy of bodies)."""
+    wanted: dict[str, list[int]] = {"R": [], "C": [], "A": []}
+    for doc_id in doc_ids:
+        letter, digits = doc_id[:1].upper(), doc_id[1:]
+        if letter in wanted and digits.isdigit():
+            wanted[letter].append(int(digits))
+    texts: dict[str, str] = {}
+    for letter, numbers in wanted.items():
+        for start in range(0, len(numbers), _CHUNK):
+            chunk = numbers[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for number, text in db.execute(f"{_TEXTS[letter]} WHERE id IN ({marks})", chunk):
+                texts[f"{letter}{number}"] = text or ""
+    return texts

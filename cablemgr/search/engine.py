@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from whoosh import highlight, scoring, sorting
@@ -22,6 +23,7 @@ FEW_HITS = 3
 MARK_OPEN, MARK_CLOSE = "[[", "]]"
 _TEXT_FIELDS = ("title", "body", "meta")
 _SNIPPET_CHARS = 220
+_WINDOW = 1500
 
 
 class _Marker(highlight.Formatter):
@@ -90,28 +92,40 @@ def _empty(text: str, count_by: str | None) -> dict[str, Any]:
 
 def _hits(db: Database, searcher: Any, text: str, parsed: qmod.Parsed, q: Any, filt: Any,
           limit: int) -> dict[str, Any]:
-    q = qmod.expand_fuzzy(q, searcher.reader())
     # With a filter, Whoosh's block-skipping optimisation counts the unfiltered matches as
     # the total; scoring every match keeps the count exact.
-    results = searcher.search(q, filter=filt, limit=limit, terms=True, optimize=filt is None)
+    q = qmod.expand_fuzzy(q, searcher.reader())
+    results = searcher.search(q, filter=filt, limit=limit, optimize=filt is None)
     total = len(results)
     rows = []
     for hit in results:
         stored = hit.fields()
-        words = {t.decode("utf-8") if isinstance(t, bytes) else t
-                 for field, t in hit.matched_terms() if field in _TEXT_FIELDS}
-        rows.append(({"id": stored["id"], "kind": stored["kind"], "date": stored.get("date"),
-                      "title": stored.get("title", ""), "post": stored.get("post"),
-                      "dialogue": stored.get("dialogue"), "score": round(hit.score, 4),
-                      "snippet": ""}, words))
-    texts = documents.bodies(db, [row["id"] for row, _ in rows])
-    for row, words in rows:
-        row["snippet"] = snippet(texts.get(row["id"], ""), words)
+        rows.append({"id": stored["id"], "kind": stored["kind"], "date": stored.get("date"),
+                     "title": stored.get("title", ""), "post": stored.get("post"),
+                     "dialogue": stored.get("dialogue"), "score": round(hit.score, 4),
+                     "snippet": ""})
+    if rows:
+        # the query's words as indexed (prefixes and fuzzy words expanded), for marking;
+        # cheaper than having Whoosh record the matched terms of every matching document
+        words = _query_words(q, searcher.reader())
+        texts = documents.bodies(db, [row["id"] for row in rows])
+        for row in rows:
+            row["snippet"] = snippet(texts.get(row["id"], ""), words)
     suggestion = None
     if total < FEW_HITS and parsed.words:
         suggestion = _suggest(searcher, text, parsed, filt, total)
-    return {"query": text, "total": total, "hits": [row for row, _ in rows],
-            "suggestion": suggestion}
+    return {"query": text, "total": total, "hits": rows, "suggestion": suggestion}
+
+
+def _query_words(q: Any, reader: Any) -> set[str]:
+    # Query.existing_terms would do, but in Whoosh 2.7 it skips every field after the first
+    # (a loop variable shadows its ``fieldname`` argument).
+    words = set()
+    for leaf in q.leaves():
+        for field, term in leaf.expanded_terms(reader, phrases=True):
+            if field in _TEXT_FIELDS:
+                words.add(term.decode("utf-8") if isinstance(term, bytes) else term)
+    return words
 
 
 def snippet(text: str, words: set[str]) -> str:
@@ -120,8 +134,21 @@ def snippet(text: str, words: set[str]) -> str:
         return ""
     marked = ""
     if words:
+        # Analysing a whole long cable for every hit is the slow part of a search; a regular
+        # expression finds where the words may occur (a stem less its last letter is a prefix
+        # of nearly every word it stems from: whal- for whaling/whale) and only a window
+        # around that is analysed.
+        heads = {w[:-1] if len(w) > 4 else w for w in words}
+        alternatives = "|".join(re.escape(w) for w in sorted(heads, key=len, reverse=True))
         fragmenter = highlight.ContextFragmenter(maxchars=_SNIPPET_CHARS, surround=60)
-        marked = highlight.highlight(text, words, STEM, fragmenter, _Marker(), top=2)
+        for tries, found in enumerate(re.finditer(rf"\b(?:{alternatives})", text, re.I)):
+            begin = max(0, found.start() - _WINDOW // 3)
+            window = text[begin:begin + _WINDOW]
+            marked = highlight.highlight(window, words, STEM, fragmenter, _Marker(), top=2)
+            if marked or tries >= 4:
+                break
+        if marked and begin > 0:
+            marked = "… " + marked
     if not marked:
         flat = " ".join(text.split())
         if len(flat) <= _SNIPPET_CHARS:

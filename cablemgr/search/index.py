@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import secrets
+import shutil
 import struct
 import time
 import zlib
@@ -45,7 +46,10 @@ LOCK_TIMEOUT = 30.0
 # Above this many segments a drain merges everything into one; Whoosh's default policy only
 # merges small segments, so a long run of single-record commits stays cheap but not bounded.
 MAX_SEGMENTS = 24
+_DRAIN_SLICE = 500
 _GENERATION = re.compile(r"^g[0-9a-z]{12}$")
+# the generation a file in the folder belongs to: _g…_N.toc, g…_x.seg, g….tmp, CURRENT.g…
+_OWNER = re.compile(r"^(?:_|CURRENT\.)?(g[0-9a-z]{12})(?:[_.]|$)")
 
 STEM = analysis.StemmingAnalyzer(cachesize=-1)
 PLAIN = analysis.RegexTokenizer() | analysis.LowercaseFilter()
@@ -289,22 +293,25 @@ def _drain(db: Database, path: Path, ix: Any) -> int:
         conn.execute("BEGIN")  # the queue and the rows it names, read from one snapshot
     try:
         rows = db.execute("SELECT id, doc_id FROM search_outbox ORDER BY id").fetchall()
-        docs = documents.load(db, {doc_id for _, doc_id in rows}) if rows else {}
+        if not rows:
+            return 0
+        doc_ids = list(dict.fromkeys(doc_id for _, doc_id in rows))
+        writer = ix.writer(limitmb=128)
+        try:
+            # in slices, so a bulk import's queue never sits in memory all at once
+            for start in range(0, len(doc_ids), _DRAIN_SLICE):
+                docs = documents.load(db, doc_ids[start:start + _DRAIN_SLICE])
+                for doc_id, doc in docs.items():
+                    if doc is None:
+                        writer.delete_by_term("id", doc_id)
+                    else:
+                        writer.update_document(**_index_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
     finally:
         if own_read:
             conn.execute("COMMIT")
-    if not rows:
-        return 0
-    writer = ix.writer()
-    try:
-        for doc_id, doc in docs.items():
-            if doc is None:
-                writer.delete_by_term("id", doc_id)
-            else:
-                writer.update_document(**_index_fields(doc))
-    except BaseException:
-        writer.cancel()
-        raise
     writer.commit(optimize=len(ix._segments()) >= MAX_SEGMENTS)
     # During a rebuild the new generation has not seen these changes yet; leave the rows
     # for the rebuild to drain into it after the switch.
@@ -313,7 +320,7 @@ def _drain(db: Database, path: Path, ix: Any) -> int:
 
         with write(db):
             db.execute("DELETE FROM search_outbox WHERE id <= ?", (rows[-1][0],))
-    return len(docs)
+    return len(doc_ids)
 
 
 def reindex(db: Database, progress: Progress | None = None, optimize: bool = False,
@@ -374,16 +381,18 @@ def _rebuild(db: Database, path: Path, progress: Progress | None,
 
 
 def _remove_generations(path: Path, keep: str | None) -> None:
-    """Delete Whoosh files of every generation but ``keep`` (left by rebuilds or crashes)."""
+    """Delete the files of every generation but ``keep``: the previous index after a switch,
+    or what a rebuild killed halfway left behind (segments, Whoosh's temporary folders)."""
     for entry in path.iterdir():
-        name = entry.name
-        owner = name[1:].split("_", 1)[0] if name.startswith("_") else name.split("_", 1)[0]
-        if not _GENERATION.match(owner) or owner == keep:
-            if name.startswith("CURRENT.") and name != f"CURRENT.{keep}":
-                entry.unlink(missing_ok=True)
+        m = _OWNER.match(entry.name)
+        owner = m[1] if m else None
+        if owner is None or owner == keep:
             continue
         with contextlib.suppress(OSError):
-            entry.unlink()
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
 
 def doc_count(db: Database) -> int:

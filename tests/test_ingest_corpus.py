@@ -151,3 +151,34 @@ def test_control_and_bidi_characters_are_escaped_on_the_terminal(run, empty_db, 
     path.write_text("SUBJECT: s\n\nbody\n")
     result = run("import", path, ok=False)
     assert "\u202e" not in result.stderr and "\\u202e" in result.stderr
+
+
+def test_damaged_gzip_is_refused(run, empty_db, tmp_path):
+    import gzip
+
+    line = b'{"type": "party", "code": "XQ", "name": "Q", "party_type": "state"}\n'
+    data = gzip.compress(line * 5000)
+    path = tmp_path / "damaged.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    report = json.loads(run("import", path, "--json", ok=False).stdout)
+    assert any("damaged gzip file" in f["reason"] for f in report["failed"])
+
+
+def test_deeply_nested_input_is_read_or_refused_without_a_traceback(run, empty_db, tmp_path):
+    xml = tmp_path / "deep.xml"
+    xml.write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>'
+                   '<div type="document" xml:id="d1"><head>Deep</head><p>'
+                   + "<hi>" * 5000 + "text" + "</hi>" * 5000 + "</p></div></body></text></TEI>")
+    assert run.json("import", xml)["added"] == 1
+    deep_json = tmp_path / "deep.jsonl"
+    deep_json.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    report = json.loads(run("import", deep_json, "--json", ok=False).stdout)
+    assert "not valid JSON" in report["failed"][0]["reason"]
+
+
+def test_csv_cell_longer_than_the_csv_default_is_accepted(run, empty_db, tmp_path):
+    path = tmp_path / "long.csv"
+    body = "word " * 60_000
+    path.write_text(f'date,title,body\n2024-01-01,Long,"{body}"\n')
+    report = run.json("import", path)
+    assert report["added"] == 1

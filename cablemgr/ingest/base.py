@@ -26,6 +26,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
             out = handle.read(limit + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ParseError(f"damaged gzip file ({exc})") from None
     if len(out) > limit:
         raise ParseError(f"gzip file expands beyond the {_megabytes(limit)} limit")
@@ -169,14 +170,14 @@ def text_lines(path: Path, warnings: list[str]) -> Iterator[tuple[int, str]]:
     empty = True
     try:
         stream = open_binary(path)
-    except (OSError, gzip.BadGzipFile) as exc:
+    except OSError as exc:
         raise ParseError(f"cannot read ({exc})") from None
     with stream:
         number = 0
         while True:
             try:
                 raw = stream.readline(MAX_LINE_BYTES + 1)
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise ParseError(f"damaged gzip file ({exc})", number + 1) from None
             if not raw:
                 break

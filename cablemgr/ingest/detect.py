@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from pathlib import Path
 
 from cablemgr.ingest import base
@@ -83,7 +84,7 @@ def _head(path: Path, size: int = 8192) -> bytes:
         try:
             with gzip.open(path, "rb") as handle:
                 head = handle.read(size)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise base.ParseError(f"damaged gzip file ({exc})") from None
     return head
 
@@ -96,7 +97,7 @@ def _first_object_is_frus(path: Path) -> bool:
             line = handle.readline(base.MAX_LINE_BYTES)
             while line and not line.strip():
                 line = handle.readline(base.MAX_LINE_BYTES)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise base.ParseError(f"cannot read ({exc})") from None
     try:
         return frus.is_frus_object(json.loads(line.decode("utf-8-sig")))

@@ -115,7 +115,7 @@ def parse_tei(path: Path, warnings: list[str]) -> Iterator[dict[str, Any] | Pars
         for event, element in ET.iterparse(io.BytesIO(data), events=("start", "end")):
             if event == "start":
                 if volume is None and element.tag == f"{TEI}TEI":
-                    volume = element.get(XML_ID)
+                    volume = element.get(XML_ID) or path.name.split(".")[0]
                 if _is_document(element):
                     stack.append(element)
                 continue
@@ -126,7 +126,11 @@ def parse_tei(path: Path, warnings: list[str]) -> Iterator[dict[str, Any] | Pars
                 continue
             stack.pop()
             parent = stack[-1] if stack else None
-            yield _tei_record(element, volume or path.stem, title, parent)
+            try:
+                yield _tei_record(element, volume or path.name.split(".")[0], title, parent)
+            except RecursionError:
+                yield ParseError(f"document {element.get(XML_ID) or '?'} is nested too deeply "
+                                 "to read")
             if parent is None:
                 element.clear()
     except ET.ParseError as exc:
@@ -214,18 +218,21 @@ def _blocks(element: ET.Element, top: bool = True) -> Iterator[str]:
 def _inline(element: ET.Element) -> str:
     """The running text of an element without footnotes, whitespace collapsed."""
     parts: list[str] = []
-
-    def walk(node: ET.Element) -> None:
+    # an explicit stack, not recursion: hostile XML can nest elements thousands deep
+    pending: list[ET.Element | str] = [element]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, str):
+            parts.append(node)
+            continue
         if node.tag in _SKIP:
-            return
+            continue
         if node.tag == f"{TEI}lb":
             parts.append(" ")
         if node.text:
             parts.append(node.text)
-        for sub in node:
-            walk(sub)
+        for sub in reversed(node):
             if sub.tail:
-                parts.append(sub.tail)
-
-    walk(element)
+                pending.append(sub.tail)
+            pending.append(sub)
     return " ".join("".join(parts).split())

@@ -31,7 +31,7 @@ SENDER_COLUMNS = ("sender", "address", "domain", "email")
 # The email package is lenient but can still raise a handful of exception types on broken
 # MIME; every one of them means "malformed mail" to the user.
 _MAIL_ERRORS = (email.errors.MessageError, ValueError, LookupError, TypeError, IndexError,
-                AttributeError, AssertionError)
+                AttributeError, AssertionError, RecursionError)
 
 
 class SenderMap:

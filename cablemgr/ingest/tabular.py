@@ -25,6 +25,11 @@ COLUMNS = ("kind", "date", "title", "subject", "body", "post", "venue", "ref", "
            "refs", "classification", "class", "tags", "parties", "with", "dialogue", "author")
 
 
+# csv refuses cells over 128 KiB by default; a report body may be longer, and the line limit
+# (MAX_LINE_BYTES) already bounds what one row can hold.
+csv.field_size_limit(max(csv.field_size_limit(), base.MAX_LINE_BYTES))
+
+
 class SkipFile(Exception):
     """The file is not records (a sender mapping); the runner notes it and moves on."""
 

@@ -75,7 +75,10 @@ def record_view(record: dict[str, Any], ceiling: str | None) -> dict[str, Any] |
     Returns ``title``, ``body``, ``classification`` (the highest level actually shown),
     ``redacted`` (``[{"n", "level"}]`` of withheld paragraphs) and ``title_withheld``.
     """
-    overall = record["classification"]
+    # a paragraph marked higher than the stored level (an edit after import) raises it
+    overall = classification.highest(
+        [record["classification"]] + [p["level"] for p in paragraphs(record["body"], "")
+                                      if p["marked"] and p["level"] != UNKNOWN])
     whole = {"title": record["title"], "body": record["body"], "classification": overall,
              "redacted": [], "title_withheld": False}
     parts = paragraphs(record["body"], overall)
@@ -83,7 +86,7 @@ def record_view(record: dict[str, Any], ceiling: str | None) -> dict[str, Any] |
         return whole
     if not any(p["marked"] for p in parts):
         return whole if allowed(overall, ceiling) else None
-    if allowed(overall, ceiling) and all(p["level"] != UNKNOWN for p in parts):
+    if allowed(overall, ceiling) and all(_shown(p["level"], ceiling) for p in parts):
         return whole
     kept = [p for p in parts if _shown(p["level"], ceiling)]
     if not kept:

@@ -182,3 +182,18 @@ def test_csv_cell_longer_than_the_csv_default_is_accepted(run, empty_db, tmp_pat
     path.write_text(f'date,title,body\n2024-01-01,Long,"{body}"\n')
     report = run.json("import", path)
     assert report["added"] == 1
+
+
+def test_hostile_text_in_every_field_is_stored_verbatim_and_shown_escaped(run, empty_db,
+                                                                         tmp_path):
+    evil = "'; DROP TABLE records; -- $(rm -rf ~) `id` | && \u202egnp.exe \u200bzw"
+    path = tmp_path / "evil.txt"
+    path.write_bytes(("SUBJECT: " + evil + "\r\nDATE: 2024-01-01\rTO: " + evil +
+                      "\nTAGS: " + evil.replace(",", "") + "\n\n" + evil + "\r\n").encode())
+    report = run.json("import", path)
+    record = run.json("show", report["ids"][0])
+    assert record["title"] == evil and record["metadata"]["to"] == evil
+    assert record["body"] == evil
+    shown = run("show", report["ids"][0]).stdout
+    assert "\u202e" not in shown and "\\u202e" in shown and "\\u200b" in shown
+    assert run.json("list")[0]["id"] == report["ids"][0]

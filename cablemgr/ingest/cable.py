@@ -25,8 +25,8 @@ from cablemgr.ingest.base import (
     split_list,
 )
 
-KNOWN_KEYS = ("classification", "class", "ref", "date", "from", "to", "subject", "tags",
-              "dialogue", "parties", "refs", "author", "kind")
+KNOWN_KEYS = ("classification", "class", "ref", "date", "from", "to", "subject", "title",
+              "tags", "dialogue", "parties", "refs", "author", "kind")
 # Words a cable puts before the city to say what kind of post sent it.
 POST_PREFIXES = ("AMEMBASSY", "EMBASSY", "USMISSION", "MISSION", "PERMREP", "CONSULATE",
                  "CONGEN")
@@ -93,14 +93,14 @@ def parse(text: str, *, defaults: dict[str, str] | None = None, first_line: int 
 def from_headers(headers: dict[str, tuple[str, int]], body: str, body_line: int,
                  first_line: int = 1) -> dict[str, Any]:
     """A report record from a parsed header block and body."""
-    require(headers, "subject", "date")
+    require(headers, "subject|title", "date")
     if not body.strip():
         raise ParseError("the cable has a header but no body", body_line)
     date, date_line = header(headers, "date")
     marking, marking_line = header(headers, "classification", "class")
     original = header(headers, "from")[0]
     record = new_record(
-        kind="report", title=header(headers, "subject")[0], body=body,
+        kind="report", title=header(headers, "subject", "title")[0], body=body,
         date=iso_date(date, date_line), post=normalise_post(original), post_original=original,
         classification=level(marking, marking_line), reference=header(headers, "ref")[0],
         refs=split_list(header(headers, "refs")[0]), tags=split_list(header(headers, "tags")[0]),

@@ -3,8 +3,10 @@ banner never exceeds the ceiling."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from pathlib import Path
 
 import pytest
 from briefing_data import OPEN_WORDS, SECRET_WORDS, load
@@ -176,3 +178,73 @@ def test_tally_banner_and_counts():
     assert tally.notices() == ["1 record withheld above RESTRICTED",
                                "1 action withheld above RESTRICTED"]
     assert Tally(None).banner == "UNCLASSIFIED"
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_records"
+
+
+def _readable(name: str, text: str) -> str:
+    """The output as a reader sees it: escapes undone, lines unfolded, spaces collapsed."""
+    if name == "calendar":
+        text = text.replace("\r\n ", "").replace("\\n", "\n").replace("\\,", ",") \
+            .replace("\\;", ";").replace("\\\\", "\\")
+    elif name.endswith("html"):
+        text = html.unescape(text)
+    elif name.endswith("md"):
+        text = html.unescape(re.sub(r"\\(.)", r"\1", text))
+    elif name.endswith("json"):
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    return " ".join(text.split())
+
+
+def _confidential_texts(db, today) -> list[str]:
+    """Every paragraph, subject, commitment, note and action above RESTRICTED, without its
+    portion mark."""
+    from cablemgr import actions, commitments, records
+    from cablemgr.redaction import UNKNOWN, action_level, commitment_level, paragraphs
+
+    above = ("CONFIDENTIAL", "SECRET", UNKNOWN)
+    texts = []
+    for (number,) in db.execute("SELECT id FROM records").fetchall():
+        record = records.get(db, number)
+        texts += [p["text"] for p in paragraphs(record["body"], record["classification"])
+                  if p["level"] in above]
+        if record["classification"] in above and not record["title"].startswith("("):
+            texts.append(record["title"])
+    for item in commitments.list_commitments(db, today=today):
+        if commitment_level(db, item) in above:
+            texts.append(item["text"])
+            texts += [a["note"] for a in commitments.assessments(db, item["number"])
+                      if a["note"]]
+    texts += [a["text"] for a in actions.list_actions(db, today=today, status="all")
+              if action_level(db, a) in above]
+    marks = re.compile(r"^(\d+\.\s*)?\([A-Z/ ]+\)\s*")
+    return [marks.sub("", " ".join(t.split())) for t in texts]
+
+
+def test_sample_records_under_a_restricted_ceiling_carry_no_confidential_text(
+        run, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from cablemgr.db import open_db
+
+    monkeypatch.setenv("CABLEMGR_TODAY", "2026-11-23")
+    run("import", SAMPLE)
+    found = {}
+    for name, args in OUTPUTS.items():
+        if name.startswith("digest"):
+            # every record, not only this week's
+            args = [*args, "--since", "2000-01-01"]
+        out = tmp_path / name
+        run(*args, "--class-max", "RESTRICTED", "-o", out)
+        found[name] = _readable(name, out.read_text(encoding="utf-8-sig"))
+    db = open_db(tmp_path / "data" / "cablemgr.db")
+    secrets = _confidential_texts(db, dt.date(2026, 11, 23))
+    db.close()
+    assert len(secrets) > 80
+    leaks = [(name, text[:60]) for text in secrets for name, output in found.items()
+             if len(text) >= 20 and text[:60] in output]
+    assert leaks == []
+    # and the portion-marked CONFIDENTIAL cables are there, redacted
+    assert "[paragraph 4 withheld: CONFIDENTIAL]" in found["digest-md"]
+    assert "The MFA confirmed 15 December in Beijing" in found["digest-html"]

@@ -247,6 +247,8 @@ def test_count_by(corpus, by, expected):
     ("ransomwere", "ransomware"),
     ("hotlne post:washington", None),  # would still find nothing: no suggestion
     ("hotlne", "hotline"),
+    ("evidense", "evidence"),  # a word found only in bodies, shown as written there
+    ("electronc evidence", "electronic evidence"),
 ])
 def test_did_you_mean(corpus, typed, suggested):
     assert find(corpus, typed)["suggestion"] == suggested

@@ -24,6 +24,8 @@ MARK_OPEN, MARK_CLOSE = "[[", "]]"
 _TEXT_FIELDS = ("title", "body", "meta")
 _SNIPPET_CHARS = 220
 _WINDOW = 1500
+# how many of the most frequent near stems are turned back into words and compared
+_SUGGEST_CANDIDATES = 8
 
 
 class _Marker(highlight.Formatter):
@@ -113,7 +115,7 @@ def _hits(db: Database, searcher: Any, text: str, parsed: qmod.Parsed, q: Any, f
             row["snippet"] = snippet(texts.get(row["id"], ""), words)
     suggestion = None
     if total < FEW_HITS and parsed.words:
-        suggestion = _suggest(searcher, text, parsed, filt, total)
+        suggestion = _suggest(db, searcher, text, parsed, filt, total)
     return {"query": text, "total": total, "hits": rows, "suggestion": suggestion}
 
 
@@ -144,7 +146,7 @@ def snippet(text: str, words: set[str]) -> str:
         for tries, found in enumerate(re.finditer(rf"\b(?:{alternatives})", text, re.I)):
             begin = max(0, found.start() - _WINDOW // 3)
             window = text[begin:begin + _WINDOW]
-            marked = highlight.highlight(window, words, STEM, fragmenter, _Marker(), top=2)
+            marked = _mark(window, words, fragmenter)
             if marked or tries >= 4:
                 break
         if marked and begin > 0:
@@ -157,7 +159,23 @@ def snippet(text: str, words: set[str]) -> str:
     return " ".join(marked.split())
 
 
-def _suggest(searcher: Any, text: str, parsed: qmod.Parsed, filt: Any,
+def _mark(text: str, words: set[str], fragmenter: Any) -> str:
+    """The two best passages of ``text`` with ``words`` marked.
+
+    Whoosh's own ``highlight`` breaks ties between equally good passages by object id, so
+    the same search could show different snippets; here the earlier passage wins.
+    """
+    tokens = STEM(text, positions=True, chars=True, mode="query", removestops=False)
+    fragments = list(fragmenter.fragment_tokens(text, highlight.set_matched_filter(tokens,
+                                                                                   words)))
+    scorer = highlight.BasicFragmentScorer()
+    scored = sorted(((scorer(f), f.startchar, f) for f in fragments),
+                    key=lambda item: (-item[0], item[1]))
+    best = sorted((f for score, _, f in scored[:2] if score >= 1), key=lambda f: f.startchar)
+    return _Marker()(text, best) if best else ""
+
+
+def _suggest(db: Database, searcher: Any, text: str, parsed: qmod.Parsed, filt: Any,
              total: int) -> str | None:
     """The query with unknown words replaced by the closest indexed words, if that finds more."""
     reader = searcher.reader()
@@ -168,7 +186,7 @@ def _suggest(searcher: Any, text: str, parsed: qmod.Parsed, filt: Any,
         word = token.text.lower()
         if not word.isalpha() or len(word) < 3 or _known(reader, word):
             continue
-        better = _closest(reader, word)
+        better = _closest(db, searcher, word)
         if better:
             replaced = replaced[:token.start] + better + replaced[token.end:]
             changed = True
@@ -187,28 +205,61 @@ def _known(reader: Any, word: str) -> bool:
     return any(reader.doc_frequency(field, root) for field in ("body", "title", "meta"))
 
 
-def _closest(reader: Any, word: str) -> str | None:
-    """The most used indexed word at the smallest edit distance (1, then 2).
+def _closest(db: Database, searcher: Any, word: str) -> str | None:
+    """The indexed word nearest to ``word`` as typed (at most two edits), the most used one
+    among equals.
 
-    Titles give words as typed; bodies give only stems, so a body stem is turned back into a
-    word by putting the typed word's ending on it (atribution → attribut+ion).
+    The index holds stems, and a typo often sits in the part stemming cuts off (evidense:
+    stem "evidens", far from "evid"), so candidates are stems near the word's stem or near
+    its first letters; each is then turned back into a word someone wrote, and those words
+    are compared with what was typed.
     """
+    reader = searcher.reader()
     root = qmod.stem(word)
-    ending = word[len(root):] if word.startswith(root) else ""
-    for distance in (1, 2):
-        found: dict[str, int] = {}
-        for typed in reader.terms_within("spell_title", word, distance, prefix=1):
-            found[typed] = found.get(typed, 0) + reader.doc_frequency("body", qmod.stem(typed))
-        for candidate in reader.terms_within("body", root, distance, prefix=1):
-            if candidate == root:
-                continue
-            rebuilt = candidate + ending
-            shown = rebuilt if qmod.stem(rebuilt) == candidate else candidate
-            found[shown] = found.get(shown, 0) + reader.doc_frequency("body", candidate)
-        found.pop(word, None)
-        if found:
-            return max(found, key=lambda w: (found[w], -abs(len(w) - len(word)), w))
-    return None
+    typed: dict[str, str] = {}  # stem -> a title word with that stem
+    for title_word in reader.terms_within("spell_title", word, 2, prefix=1):
+        typed.setdefault(qmod.stem(title_word), title_word)
+    candidates = set(typed) | set(reader.terms_within("body", root, 2, prefix=1))
+    for length in range(max(4, len(word) - 3), len(word)):
+        candidates.update(reader.terms_within("body", word[:length], 1, prefix=1))
+    candidates.discard(root)
+    freq = {c: reader.doc_frequency("body", c) + reader.doc_frequency("title", c)
+            for c in candidates}
+    best: tuple[int, int, str] | None = None
+    for candidate in sorted(freq, key=lambda c: (-freq[c], c))[:_SUGGEST_CANDIDATES]:
+        shown = typed.get(candidate) or _surface(db, searcher, candidate, word)
+        key = (_edits(shown, word), -freq[candidate], shown)
+        if key[0] <= 2 and shown != word and (best is None or key < best):
+            best = key
+    return best[2] if best else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Edit distance counting a swap of neighbours as one edit (cabel → cable)."""
+    table = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1,
+                              table[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+    return table[-1][-1]
+
+
+def _surface(db: Database, searcher: Any, root: str, typed: str) -> str:
+    """The word with stem ``root`` closest to ``typed``, from a title or else a body."""
+    reader = searcher.reader()
+    head = root[:-1] if len(root) > 4 else root
+    words = set()
+    for term in reader.expand_prefix("spell_title", head):
+        words.add(term.decode("utf-8") if isinstance(term, bytes) else term)
+    if not words:
+        doc_id = searcher.stored_fields(reader.postings("body", root).id())["id"]
+        body = documents.bodies(db, [doc_id]).get(doc_id, "")
+        words = {m[0].lower() for m in re.finditer(rf"\b{re.escape(head)}\w*", body, re.I)}
+    words = {w for w in words if qmod.stem(w) == root}
+    return min(words, key=lambda w: (_edits(w, typed), w)) if words else root
 
 
 def _facets(searcher: Any, text: str, q: Any, filt: Any, count_by: str) -> dict[str, Any]:

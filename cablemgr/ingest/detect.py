@@ -54,11 +54,11 @@ def detect(path: Path) -> str:
         return "frus" if _first_object_is_frus(path) else "jsonl"
     if by_name:
         return by_name
-    head = _head(path)
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    first_bytes = head(path)
+    stripped = first_bytes.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise base.ParseError("empty file")
-    if b"\x00" in head:
+    if b"\x00" in first_bytes:
         raise base.ParseError("binary file (it contains NUL bytes); not a text record")
     if stripped[:1] == b"{":
         return "frus" if _first_object_is_frus(path) else "jsonl"
@@ -67,9 +67,9 @@ def detect(path: Path) -> str:
     if stripped[:1] == b"<":
         return "frus"
     first = stripped.split(b"\n", 1)[0]
-    if _MAIL_HEADER.match(first) and len(_MAIL_HEADER.findall(head)) >= 3 and \
-            re.search(rb"^Subject:", head, re.I | re.M) and re.search(rb"^(From|Date):", head,
-                                                                     re.M):
+    if _MAIL_HEADER.match(first) and len(_MAIL_HEADER.findall(first_bytes)) >= 3 and \
+            re.search(rb"^Subject:", first_bytes, re.I | re.M) and \
+            re.search(rb"^(From|Date):", first_bytes, re.M):
         return "eml"
     if base.HEADER_LINE.match(first.decode("utf-8", "replace").rstrip("\r")):
         return "text"
@@ -77,7 +77,8 @@ def detect(path: Path) -> str:
                           "file (use --format to say which)")
 
 
-def _head(path: Path, size: int = 8192) -> bytes:
+def head(path: Path, size: int = 8192) -> bytes:
+    """The first bytes of a file (decompressed when it is gzip)."""
     with path.open("rb") as handle:
         head = handle.read(size)
     if base.is_gzip(head):

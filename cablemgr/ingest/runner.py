@@ -102,8 +102,8 @@ def run(db: Database, paths: list[str], *, fmt: str = "auto", dry_run: bool = Fa
     state = _Run(db, report, fmt)
     try:
         with write(db):
-            for display, path, root, explicit in walk(paths, report):
-                _import_file(state, display, path, root, explicit, continue_on_error)
+            for display, path, root, _explicit in walk(paths, report):
+                _import_file(state, display, path, root)
                 if progress:
                     progress(display)
             _drop_unresolved_mentions(db)
@@ -188,12 +188,11 @@ def _walk_folder(given: str, folder: Path, report: ImportReport, native_pass: bo
 # One file
 
 
-def _import_file(state: _Run, display: str, path: Path, root: Path, explicit: bool,
-                 continue_on_error: bool) -> None:
+def _import_file(state: _Run, display: str, path: Path, root: Path) -> None:
     state.failures = []
     warnings: list[str] = []
     before = (len(state.report.added), len(state.report.duplicates),
-              len(state.report.near_duplicates))
+              len(state.report.near_duplicates), len(state.report.warnings))
     try:
         with write(state.db):
             try:
@@ -211,6 +210,7 @@ def _import_file(state: _Run, display: str, path: Path, root: Path, explicit: bo
         del state.report.added[before[0]:]
         del state.report.duplicates[before[1]:]
         del state.report.near_duplicates[before[2]:]
+        del state.report.warnings[before[3]:]
         state.report.failed.extend(state.failures)
     state.report.warnings.extend(f"{display}: {w}" for w in warnings)
 
@@ -251,7 +251,7 @@ def _records(state: _Run, fmt: str, path: Path, root: Path, warnings: list[str]
         return
     if fmt == "frus":
         if path.name.lower().endswith((".xml", ".xml.gz")) or \
-                detect._head(path).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+                detect.head(path).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
             yield from frus.parse_tei(path, warnings)
         else:
             yield from frus.parse_jsonl(path, warnings)

@@ -162,11 +162,14 @@ def test_near_duplicate_is_filed_and_linked(run, tmp_path):
 
 
 def test_forced_format(run, tmp_path):
+    report = tmp_path / "r.txt"
+    report.write_text("SUBJECT: Update\nDATE: 2024-01-01\n\nbody\n")
+    result = run("import", report, "--format", "notes", "--json", ok=False)
+    assert "missing required header TITLE" in result.stdout
     notes = tmp_path / "n.txt"
     notes.write_text("TITLE: Round\nDATE: 2024-01-01\n\nbody\n")
-    result = run("import", notes, "--format", "cable", "--json", ok=False)
-    assert "missing required header SUBJECT" in result.stdout
-    assert run.json("import", notes, "--format", "notes")["added"] == 1
+    added = run.json("import", notes, "--format", "cable")["ids"]
+    assert run.json("show", added[0])["kind"] == "report"
 
 
 def test_mail_attachment_becomes_a_linked_record(run, tmp_path):

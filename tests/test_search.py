@@ -532,3 +532,48 @@ def test_help_does_not_load_whoosh():
     code = ("import sys, cablemgr.cli, cablemgr.search, cablemgr.cli.search; "
             "assert not [m for m in sys.modules if m.startswith('whoosh')]")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_on_a_terminal_shows_bold_and_a_progress_bar(fresh, monkeypatch):
+    import cablemgr.cli.search as cli_search
+
+    monkeypatch.setattr(cli_search, "is_terminal", lambda: True)
+    result = CliRunner().invoke(cli, ["--db", str(fresh.path), "search", "hotline"], color=True)
+    assert result.exit_code == 0, result.output
+    assert "\x1b[1mhotline\x1b[0m" in result.stdout.lower() and "[[" not in result.stdout
+    result = CliRunner().invoke(cli, ["--db", str(fresh.path), "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexing" in result.stderr and result.stdout.startswith("Indexed 10 documents")
+
+
+def test_render_marks():
+    text = "the [[hotline]] and [[points]] of contact"
+    assert search.render_marks(text) == text
+    assert search.render_marks(text, str.upper) == "the HOTLINE and POINTS of contact"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=60))
+def test_parser_reads_or_refuses_any_text(text):
+    from cablemgr.search import query
+
+    try:
+        query.parse(text)
+    except InvalidInput as exc:
+        assert str(exc) and "\n" not in str(exc)
+
+
+def test_a_large_queue_is_drained_in_one_go(tmp_path):
+    db = open_db(tmp_path / "bulk.db", create=True)
+    search.sync(db)
+    with write(db):
+        for n in range(1, 1201):
+            db.execute("INSERT INTO records (uid, kind, title, body, content_hash, created_at, "
+                       "updated_at) VALUES (?, 'report', ?, 'bulk body', '', "
+                       "'2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
+                       (f"uid-{n}", f"Bulk record {n}"))
+            enqueue(db, f"R{n}")
+    assert search.sync(db) == 1200
+    assert search.doc_count(db) == 1200 and depth(db) == 0
+    assert find(db, "bulk")["total"] == 1200
+    assert find(db, '"record 1200"')["hits"][0]["id"] == "R1200"

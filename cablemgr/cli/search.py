@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -147,7 +148,7 @@ def reindex_command(app, optimize: bool, as_json: bool) -> None:
 
     db = app.db()
     if is_terminal() and not as_json:
-        with click.progressbar(length=1, label="Indexing", file=click.get_text_stream("stderr"),
+        with click.progressbar(length=1, label="Indexing", file=sys.stderr,
                                show_pos=True) as bar:
             def progress(done: int, total: int) -> None:
                 bar.length = max(total, 1)

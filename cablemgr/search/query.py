@@ -64,7 +64,8 @@ class Parsed:
 
 
 def _fail(message: str, hint: str) -> InvalidInput:
-    return InvalidInput(f"{message}. {hint}")
+    # one line, even when it quotes a query that spans several
+    return InvalidInput(" ".join(f"{message}. {hint}".split()))
 
 
 def _field_name(name: str, chunk: str) -> str:

@@ -369,7 +369,7 @@ def test_missing_index_is_rebuilt_with_a_notice(fresh):
     assert len(notices) == 1 and "missing" in notices[0] and "rebuilt" in notices[0]
 
 
-@pytest.mark.parametrize("damage", ["toc", "segments", "current"])
+@pytest.mark.parametrize("damage", ["toc", "segments", "flipped", "current"])
 def test_damaged_index_is_rebuilt(fresh, damage):
     before = ids(find(fresh, "attribution"))
     folder = search.index_path(fresh)
@@ -377,6 +377,12 @@ def test_damaged_index_is_rebuilt(fresh, damage):
         if (damage == "toc" and entry.suffix == ".toc") or \
                 (damage == "segments" and entry.suffix in (".seg", ".trm", ".pst")):
             entry.write_bytes(b"\x00garbage" * 10)
+        if damage == "flipped" and entry.suffix == ".seg":
+            # the file opens; the damage only shows when postings are read
+            data = bytearray(entry.read_bytes())
+            for i in range(len(data) // 4, len(data) // 2):
+                data[i] ^= 0x5A
+            entry.write_bytes(bytes(data))
     if damage == "current":
         (folder / "CURRENT").write_text("../../etc\n")
     notices = []

@@ -11,7 +11,7 @@ from whoosh import query as wq
 from cablemgr.errors import InvalidInput, NotFound
 from cablemgr.search import documents
 from cablemgr.search import query as qmod
-from cablemgr.search.index import DAMAGE, STEM, Notify, open_index, rebuild_if_broken, sync
+from cablemgr.search.index import STEM, Notify, is_damage, open_index, rebuild_if_broken, sync
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -47,8 +47,10 @@ def _with_repair(db: Database, notify: Notify | None, run: Any) -> Any:
     ix = open_index(db, notify)
     try:
         return run(ix)
-    except DAMAGE as exc:
-        rebuild_if_broken(db, exc, notify)
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        rebuild_if_broken(db, exc, notify, failed=ix.indexname)
         return run(open_index(db, notify))
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whoosh import analysis, fields
+from whoosh import analysis, fields, query
 from whoosh import index as whoosh_index
 from whoosh.util.filelock import FileLock
 
@@ -115,6 +115,13 @@ DAMAGE = (whoosh_index.IndexError, OSError, EOFError, ValueError, KeyError, Inde
           struct.error, pickle.UnpicklingError, zlib.error)
 
 
+def is_damage(exc: BaseException) -> bool:
+    """True for what unreadable index files raise. Whoosh reports some (a bad block tag) as a
+    plain ``Exception``; only that exact class is taken as damage, so a bug in our own code
+    (a subclass) still surfaces."""
+    return isinstance(exc, DAMAGE) or type(exc) is Exception
+
+
 class IndexBusy(DatabaseError):
     """Another process kept the index locked for longer than the bound."""
 
@@ -175,7 +182,7 @@ def _set_current(path: Path, name: str) -> None:
 
 
 def _open(path: Path) -> Any:
-    """Open the live generation; raise one of DAMAGE (or FileNotFoundError) if unusable."""
+    """Open the live generation; what it raises when unusable passes ``is_damage``."""
     name = _current(path)
     if name is None:
         raise FileNotFoundError(path / "CURRENT")
@@ -198,7 +205,9 @@ def open_index(db: Database, notify: Notify | None = None) -> Any:
             problem = exc
             if _current(path) is None:
                 break
-        except DAMAGE as exc:
+        except Exception as exc:
+            if not is_damage(exc):
+                raise
             problem = exc
         time.sleep(0.02 * (attempt + 1))
     rebuild_if_broken(db, problem, notify)
@@ -206,19 +215,27 @@ def open_index(db: Database, notify: Notify | None = None) -> Any:
 
 
 def rebuild_if_broken(db: Database, problem: BaseException | None,
-                      notify: Notify | None = None) -> bool:
-    """Rebuild unless another process repaired the index while we waited. True if rebuilt."""
+                      notify: Notify | None = None, *, failed: str | None = None) -> bool:
+    """Rebuild the index after ``problem``; True if rebuilt.
+
+    Without ``failed`` the live index is first checked with every writer kept out (another
+    process may have repaired it while we waited, or the problem was a file removed under
+    us). With ``failed``, the generation a search just failed on, that check is skipped
+    unless the live generation has changed since: opening can succeed on damaged files.
+    """
     path = index_path(db)
     with _locked(path, "rebuild.lock", LOCK_TIMEOUT):
-        try:
-            with _locked(path, "write.lock", LOCK_TIMEOUT):
-                ix = _open(path)
-                with ix.searcher():
-                    pass
-            return False
-        except DAMAGE:
-            pass
-        existed = _current(path) is not None
+        live = _current(path)
+        if live is not None and (failed is None or live != failed):
+            try:
+                with _locked(path, "write.lock", LOCK_TIMEOUT):
+                    with _open(path).searcher() as searcher:
+                        searcher.search(query.Every(), limit=1)
+                return False
+            except Exception as exc:
+                if not is_damage(exc):
+                    raise
+        existed = live is not None
         queued = _queued_ids(db)
         stats = _rebuild(db, path, progress=None, optimize=False)
     if notify and (existed or stats["documents"] > len(queued)):
@@ -268,21 +285,22 @@ def sync(db: Database, notify: Notify | None = None,
     path = index_path(db)
     if _current(path) is None:
         open_index(db, notify)  # creates (and fills) the index; drains the outbox too
-    if not db.execute("SELECT 1 FROM search_outbox LIMIT 1").fetchone():
-        return 0
-    written = 0
-    with _locked(path, "write.lock", LOCK_TIMEOUT if timeout is None else timeout):
-        try:
-            ix = _open(path)
-        except (FileNotFoundError, *DAMAGE) as exc:
-            problem: BaseException | None = exc
-        else:
-            problem = None
-            written = _drain(db, path, ix)
-    if problem is not None:
-        rebuild_if_broken(db, problem, notify)
-        return sync(db, notify, timeout)
-    return written
+    for attempt in range(2):
+        if not db.execute("SELECT 1 FROM search_outbox LIMIT 1").fetchone():
+            return 0
+        with _locked(path, "write.lock", LOCK_TIMEOUT if timeout is None else timeout):
+            try:
+                ix = _open(path)
+            except Exception as exc:
+                if not is_damage(exc):
+                    raise
+                problem: BaseException = exc
+            else:
+                return _drain(db, path, ix)
+        if attempt == 0:
+            rebuild_if_broken(db, problem, notify)
+    raise DatabaseError(f"the search index {path} cannot be opened ({problem}). "
+                        f"Rebuild it with: cablemgr reindex")
 
 
 def _drain(db: Database, path: Path, ix: Any) -> int:
@@ -402,7 +420,9 @@ def doc_count(db: Database) -> int:
         return 0
     try:
         return _open(path).doc_count()
-    except (FileNotFoundError, *DAMAGE) as exc:
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
         raise DatabaseError(
             f"the search index {path} cannot be read ({exc.__class__.__name__}). "
             f"Rebuild it with: cablemgr reindex"
@@ -422,6 +442,8 @@ def status(db: Database) -> dict[str, Any]:
         info["documents"] = ix.doc_count()
         info["segments"] = len(ix._segments())
         info["ok"] = True
-    except (FileNotFoundError, *DAMAGE) as exc:
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
         info["problem"] = f"unreadable ({exc.__class__.__name__})"
     return info

@@ -197,3 +197,16 @@ def test_hostile_text_in_every_field_is_stored_verbatim_and_shown_escaped(run, e
     shown = run("show", report["ids"][0]).stdout
     assert "\u202e" not in shown and "\\u202e" in shown and "\\u200b" in shown
     assert run.json("list")[0]["id"] == report["ids"][0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_is_skipped_in_a_folder_and_refused_by_name(run, empty_db, tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.txt")
+    report = run.json("import", folder)
+    assert report["warnings"] == [f"{folder}/pipe.txt: skipped (not a regular file: a named "
+                                  "pipe)"]
+    result = run("import", folder / "pipe.txt", "--json", ok=False)
+    assert json.loads(result.stdout)["failed"][0]["reason"] == \
+        "not a regular file (a named pipe)"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +141,26 @@ def walk(paths: list[str], report: ImportReport
                 for display, file in _walk_folder(given, path, report, native_pass):
                     yield display, file, path, False
             elif _is_native_name(path) == native_pass:
+                special = _special_file(path)
+                if special:
+                    report.failed.append({"file": given, "line": None,
+                                          "reason": f"not a regular file ({special})"})
+                    continue
                 yield given, path, path.parent, True
+
+
+def _special_file(path: Path) -> str | None:
+    """What a path is when it is not a regular file (a named pipe, a device…), else None.
+    A path that cannot be examined (a link loop) is left for reading to report."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return None
 
 
 def _is_native_name(path: Path) -> bool:
@@ -175,6 +195,11 @@ def _walk_folder(given: str, folder: Path, report: ImportReport, native_pass: bo
             continue
         path = Path(entry.path)
         if _is_native_name(path) != native_pass:
+            continue
+        special = _special_file(path)
+        if special:
+            # reading a named pipe would block until someone writes to it
+            report.warnings.append(f"{display}: skipped (not a regular file: {special})")
             continue
         if path.stem.lower().split(".")[0] in _SKIPPED_NAMES:
             continue

@@ -35,7 +35,7 @@ CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 TODAY = dt.date(2026, 6, 30)
 FIRST_DAY = TODAY - dt.timedelta(days=3652)
 # Bump when the generator's output changes, so cached corpus files are not reused.
-FORMAT = 2
+FORMAT = 3
 _NS = uuid.UUID("6f1d7c1e-7a51-4d43-9a1e-0b3c2a0e5b11")
 
 # (post, host-country party code): embassies and missions that report to a cyber unit.
@@ -98,6 +98,7 @@ _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]", re.I)
 # Words seen fewer times than this are mostly OCR slips and names; leaving them out keeps the
 # sampling table small without changing the shape of the distribution.
 _MIN_COUNT = 3
+INBOX = 50
 
 
 def load_frus(corpus_dir: Path = CORPUS_DIR) -> list[dict[str, Any]]:
@@ -231,7 +232,7 @@ def _assessments(rng: random.Random, made: dt.date, status: str) -> list[dict[st
     return history
 
 
-def _commitment(rng: random.Random, vocab: Vocabulary, n: int,
+def _commitment(rng: random.Random, vocab: Vocabulary, n: int | str,
                 meeting: dict[str, Any]) -> dict[str, Any]:
     made = dt.date.fromisoformat(meeting["date"]) if meeting.get("date") else _date(rng)
     due = made + dt.timedelta(days=rng.randint(14, 400)) if rng.random() < 0.85 else None
@@ -250,7 +251,7 @@ def _commitment(rng: random.Random, vocab: Vocabulary, n: int,
     }
 
 
-def _action(rng: random.Random, vocab: Vocabulary, n: int, record: dict[str, Any],
+def _action(rng: random.Random, vocab: Vocabulary, n: int | str, record: dict[str, Any],
             commitment: dict[str, Any] | None) -> dict[str, Any]:
     start = dt.date.fromisoformat(record["date"]) if record.get("date") else _date(rng)
     due = start + dt.timedelta(days=rng.randint(3, 120)) if rng.random() < 0.9 else None
@@ -259,9 +260,26 @@ def _action(rng: random.Random, vocab: Vocabulary, n: int, record: dict[str, Any
         "text": f"{rng.choice(['Send', 'Draft', 'Brief', 'Circulate', 'Follow up on'])} "
                 + " ".join(vocab.sample(rng, rng.randint(5, 15))),
         "owner": rng.choice(OWNERS), "due": due.isoformat() if due else None,
-        "status": _weighted(rng, ACTION_STATUS), "dialogue": record.get("dialogue"),
+        "status": _weighted(rng, ACTION_STATUS),
+        # cablemgr files an action under its commitment's dialogue when it names none; say
+        # so here, so the baselines index the same words
+        "dialogue": (commitment or record).get("dialogue"),
         "record": record["uid"], "commitment": commitment["uid"] if commitment else None,
+        # an action is dated by its creation; make that the meeting's day, not the import's
+        "created_at": f"{start.isoformat()}T12:00:00.000000Z",
     }
+
+
+def _items(rng: random.Random, vocab: Vocabulary, records: list[dict],
+           prefix: str = "") -> list[dict]:
+    """≈ 1 commitment and 2 actions per 10 records, hung on the records they came from."""
+    items: list[dict] = []
+    for n, record in enumerate(records[::10]):
+        commitment = _commitment(rng, vocab, f"{prefix}{n}", record)
+        items.append(commitment)
+        items.append(_action(rng, vocab, f"{prefix}{2 * n}", record, commitment))
+        items.append(_action(rng, vocab, f"{prefix}{2 * n + 1}", record, None))
+    return items
 
 
 def build(size: int, seed: int, frus: list[dict[str, Any]],
@@ -280,14 +298,15 @@ def build(size: int, seed: int, frus: list[dict[str, Any]],
     records = [frus_record(doc) for doc in real]
     for n in range(size - len(records)):
         records.append(generated_record(rng, vocab, n))
-    items: list[dict] = []
-    # ≈ 1 commitment and 2 actions per 10 records, hung on the records they came from
-    for n, record in enumerate(records[::10]):
-        commitment = _commitment(rng, vocab, n, record)
-        items.append(commitment)
-        items.append(_action(rng, vocab, 2 * n, record, commitment))
-        items.append(_action(rng, vocab, 2 * n + 1, record, None))
-    return records, items
+    return records, _items(rng, vocab, records)
+
+
+def inbox(seed: int, vocab: Vocabulary) -> list[dict]:
+    """A week's intake for an existing database: 50 new reports and meetings, their items."""
+    rng = random.Random(seed + 1)
+    # numbered far beyond any corpus size, so their uids and references are new
+    records = [generated_record(rng, vocab, 900_000 + n) for n in range(INBOX)]
+    return records + _items(rng, vocab, records, prefix="inbox/")
 
 
 def dialogue_objects() -> list[dict[str, Any]]:
@@ -296,46 +315,68 @@ def dialogue_objects() -> list[dict[str, Any]]:
             for name, fmt, parties in DIALOGUES]
 
 
-def doc_text(obj: dict[str, Any]) -> str:
-    """One document as a plain file, headers first, the way a shared drive of cables looks."""
+def item_date(obj: dict[str, Any]) -> str:
+    """The date cablemgr indexes for a commitment (made on) or an action (created)."""
+    if obj["type"] == "commitment":
+        return obj.get("made_on") or ""
+    return (obj.get("created_at") or "")[:10]
+
+
+def doc_text(obj: dict[str, Any], post: dict[str, str | None]) -> str:
+    """One document as a plain file, headers first, the way a shared drive of cables looks.
+
+    An action carries the post of the record it follows up, as in cablemgr's index.
+    """
     if obj["type"] == "record":
         head = [f"Title: {obj['title']}", f"Date: {obj.get('date') or ''}",
                 f"Kind: {obj['kind']}", f"Post: {obj.get('post') or ''}",
                 f"Dialogue: {obj.get('dialogue') or ''}", f"Tags: {', '.join(obj['tags'])}",
                 f"Parties: {', '.join(obj['parties'])}", f"Reference: {obj.get('reference') or ''}"]
         return "\n".join(head) + "\n\n" + obj["body"] + "\n"
-    date = obj.get("made_on") or obj.get("due") or ""
-    return (f"Title: {obj['text'][:90]}\nDate: {date}\nKind: {obj['type']}\n"
-            f"Dialogue: {obj.get('dialogue') or ''}\n\n{obj['text']}\n")
+    item_post = post.get(obj.get("record")) if obj["type"] == "action" else None
+    return (f"Title: {obj['text'][:90]}\nDate: {item_date(obj)}\nKind: {obj['type']}\n"
+            f"Post: {item_post or ''}\nDialogue: {obj.get('dialogue') or ''}\n\n"
+            f"{obj['text']}\n")
 
 
 def write(work: Path, size: int, seed: int, sources: Sources) -> dict[str, Any]:
-    """Write the three outputs for ``size`` (reused when already there for this seed)."""
+    """Write the outputs for ``size`` (reused when already there for this seed).
+
+    - ``all-…jsonl``: dialogues, records, then commitments and actions (one import, the way
+      a unit's full export is moved between databases);
+    - ``records-…jsonl``: dialogues and records only, for a cablemgr without commitments;
+    - ``inbox-…jsonl``: a week's new records and items, for the incremental import;
+    - ``docs-…/``: one text file per record, commitment and action, for grep.
+    """
     stem = f"{size}-s{seed}-f{FORMAT}"
-    records_path = work / f"records-{stem}.jsonl"
-    items_path = work / f"items-{stem}.jsonl"
-    docs_dir = work / f"docs-{stem}"
+    paths = {"all_path": work / f"all-{stem}.jsonl",
+             "records_path": work / f"records-{stem}.jsonl",
+             "inbox_path": work / f"inbox-{stem}.jsonl", "docs_dir": work / f"docs-{stem}"}
     done = work / f".done-{stem}"
     if not done.exists():
         work.mkdir(parents=True, exist_ok=True)
         records, items = build(size, seed, sources.frus, sources.vocab)
-        with open(records_path, "w", encoding="utf-8") as fh:
-            for obj in dialogue_objects() + records:
-                fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        with open(items_path, "w", encoding="utf-8") as fh:
-            for obj in items:
-                fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        _write_jsonl(paths["all_path"], dialogue_objects() + records + items)
+        _write_jsonl(paths["records_path"], dialogue_objects() + records)
+        _write_jsonl(paths["inbox_path"], inbox(seed, sources.vocab))
+        docs_dir = paths["docs_dir"]
         docs_dir.mkdir(parents=True, exist_ok=True)
+        post = {r["uid"]: r.get("post") for r in records}
         # 1,000 files a folder, as a drive shared by many posts would be split anyway
         for i, obj in enumerate(records + items):
             folder = docs_dir / f"{i // 1000:03d}"
             if i % 1000 == 0:
                 folder.mkdir(exist_ok=True)
-            (folder / f"{i:06d}.txt").write_text(doc_text(obj), encoding="utf-8")
+            (folder / f"{i:06d}.txt").write_text(doc_text(obj, post), encoding="utf-8")
         done.write_text(json.dumps({"records": len(records), "items": len(items)}))
     counts = json.loads(done.read_text())
-    return {"records_path": str(records_path), "items_path": str(items_path),
-            "docs_dir": str(docs_dir), **counts}
+    return {**{k: str(v) for k, v in paths.items()}, **counts}
+
+
+def _write_jsonl(path: Path, objects: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for obj in objects:
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
 def read_objects(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -201,7 +201,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 def _size_section(size: int, res: dict[str, Any]) -> list[str]:
     out = ["", f"## {size:,} records", ""]
-    imp, items = res.get("import", {}), res.get("import_items", {})
+    imp, inbox = res.get("import", {}), res.get("import_inbox", {})
     fts_b = _get(res, "fts5", "build") or {}
     raw_b = _get(res, "whoosh_raw", "build") or {}
     fts_rate = _get(fts_b, "result", "docs_per_s")
@@ -214,11 +214,16 @@ def _size_section(size: int, res: dict[str, Any]) -> list[str]:
     def rel(a: float | None, b: float | None) -> str:
         return _fmt(round(a / b, 3), 3) if a and b else "–"
 
-    out.append(f"| cablemgr import (with indexing) | {_fmt(rate)} | "
-               f"{_fmt(imp.get('peak_rss_mb'))} | {rel(rate, fts_rate)} | "
-               f"{rel(rate, raw_rate)} | {_status(imp)} |")
-    out.append(f"| cablemgr import of commitments+actions | {_fmt(items.get('items_per_s'))} | "
-               f"{_fmt(items.get('peak_rss_mb'))} | | | {_status(items)} |")
+    what = "records, commitments, actions" if imp.get("with_items") else "records"
+    out.append(f"| cablemgr import, fresh database ({what}; indexing included) | "
+               f"{_fmt(imp.get('docs_per_s'))} | {_fmt(imp.get('peak_rss_mb'))} | "
+               f"{rel(imp.get('docs_per_s'), fts_rate)} | {rel(imp.get('docs_per_s'), raw_rate)}"
+               f" | {_fmt(rate)} records/s {_status(imp)} |")
+    out.append(f"| cablemgr import of a week's inbox into it ({_fmt(inbox.get('documents'))} "
+               f"docs) | {_fmt(inbox.get('docs_per_s'))} | {_fmt(inbox.get('peak_rss_mb'))} | "
+               f"{rel(inbox.get('docs_per_s'), fts_rate)} | "
+               f"{rel(inbox.get('docs_per_s'), raw_rate)} | {_fmt(inbox.get('seconds'), 2)} s "
+               f"{_status(inbox)} |")
     out.append(f"| cablemgr reindex | {_fmt(reidx.get('docs_per_s'))} | "
                f"{_fmt(reidx.get('peak_rss_mb'))} | {rel(reidx.get('docs_per_s'), fts_rate)} | "
                f"{rel(reidx.get('docs_per_s'), raw_rate)} | {_status(reidx)} |")
@@ -242,6 +247,13 @@ def _size_section(size: int, res: dict[str, Any]) -> list[str]:
         row = summary[o]
         out.append(f"| {o} | {_fmt(row.get('queries'))} | {_fmt(row.get('p50_ms'))} | "
                    f"{_fmt(row.get('p95_ms'))} |" + " |" * len(others))
+    cold = res.get("search_cold", {})
+    if cold.get("ok"):
+        out.append(f"\nWhere one search command's time goes (one query of each kind, each the "
+                   f"first call of a fresh process; p50 ms): imports {_fmt(cold['import']['p50'])},"
+                   f" opening the database {_fmt(cold['open_db']['p50'])}, the first search "
+                   f"{_fmt(cold['search']['p50'])}; interpreter start-up is `python -c pass` "
+                   f"above.")
     index = _get(res, "whoosh_raw", "search", "index")
     if index:
         out.append(f"\nRaw Whoosh queries ran on {index}.")

@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="1,000 records, one query per category, fewer repetitions")
     parser.add_argument("--seed", type=int, default=8, help="corpus generator seed")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only generate the corpus files for --sizes (cached for later runs)")
     parser.add_argument("--work", default=str(BENCH / "work"),
                         help="scratch folder for corpora, databases and indexes")
     return parser.parse_args(argv)
@@ -70,7 +72,8 @@ def machine() -> dict[str, Any]:
             "whoosh": whoosh_version, "platform": platform.platform(),
             "load_average_at_start": list(os.getloadavg()),
             "cablemgr_command": " ".join(Cablemgr().base), "grep_tools": grep_tools(),
-            "peak_rss_method": timing.RSS_METHOD}
+            "peak_rss_method": timing.RSS_METHOD,
+            "bytecode_cache": "on (PYTHONPYCACHEPREFIX in the work folder)"}
 
 
 def say(message: str) -> None:
@@ -80,7 +83,7 @@ def say(message: str) -> None:
 
 def startup(quick: bool) -> dict[str, Any]:
     app = Cablemgr()
-    runs, warmup = (6, 1) if quick else (20, 3)
+    runs, warmup = (5, 1) if quick else (20, 3)
     out = {}
     for key, cmd in (("version", app.argv("--version")), ("help", app.argv("--help")),
                      ("python", [sys.executable, "-c", "pass"])):
@@ -102,13 +105,12 @@ def measure_size(size: int, args: argparse.Namespace, work: Path,
     say(f"{size:,}: cablemgr import")
     res["import"] = measures.import_corpus(app, here, files, plan)
     imported = res["import"].get("ok")
-    res["import_items"] = measures.import_items(app, files) if imported else \
-        {"ok": False, "error": "records were not imported"}
-    with_items = bool(res["import_items"].get("ok"))
+    with_items = bool(imported and res["import"]["with_items"])
     if imported:
         say(f"{size:,}: cablemgr search (end to end, then in process)")
         res["search_cli"] = measures.search_cli(app, plan)
         res["search_engine"] = measures.search_engine(app, plan)
+        res["search_cold"] = measures.search_cold(app, plan)
     say(f"{size:,}: raw Whoosh")
     index = app.db.with_name(app.db.name + ".index") if imported else None
     res["whoosh_raw"] = measures.whoosh_raw(here, files, plan, with_items, index)
@@ -117,8 +119,9 @@ def measure_size(size: int, args: argparse.Namespace, work: Path,
     say(f"{size:,}: grep")
     res["grep"] = measures.grep_baseline(files, plan)
     if imported:
-        say(f"{size:,}: log, exports, digest, due, reindex")
+        say(f"{size:,}: log, inbox import, exports, digest, due, reindex")
         res["log"] = measures.log_one(app, plan)
+        res["import_inbox"] = measures.import_inbox(app, files)
         res["summaries"] = measures.summaries(app, plan)
         res["reindex"] = measures.reindex(app, plan)
     res["search_summary"] = report.search_summary(res)
@@ -142,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         out.with_suffix(".md") if args.quick else BENCH / "RESULTS.md")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    timing.PYCACHE = str((work / "pycache").resolve())
+    if args.prepare:
+        sources = corpus.Sources()
+        for size in sizes:
+            say(f"{size:,}: corpus")
+            corpus.write(work / "corpus", size, args.seed, sources)
+        return 0
     result: dict[str, Any] = {
         "machine": machine(), "git": measures.git_state(REPO),
         "config": {"quick": args.quick, "sizes": sizes, "seed": args.seed,

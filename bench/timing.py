@@ -27,6 +27,22 @@ TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) and sys.platform =
 RSS_METHOD = "/usr/bin/time -f %M" if TIME else "os.wait4 (upper bound: includes the harness)"
 
 
+# Children compile Python modules once and then reuse the bytecode, as an installed package
+# does; a PYTHONDONTWRITEBYTECODE inherited from a developer's shell would make every command
+# recompile every module it imports. run.py points this at the work folder, so the bytecode
+# stays out of the checkout.
+PYCACHE: str | None = None
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if PYCACHE:
+        env["PYTHONPYCACHEPREFIX"] = PYCACHE
+    env.update(extra or {})
+    return env
+
+
 @dataclass
 class Run:
     seconds: float
@@ -49,7 +65,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None, stdin: str | None = N
         started = time.perf_counter()
         # its own session, so a timeout can kill the whole tree (time, bash, grep, xargs…)
         proc = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
+                                env=child_env(env), start_new_session=True)
         # a timer kills a runaway child; the blocking wait4 keeps the timing exact
         killer = threading.Timer(timeout, _kill_group, (proc.pid,)) if timeout else None
         if killer:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 GROUPINGS = ("post", "dialogue", "tag", "party")
 SEVERAL_POSTS = "Several posts"
-_NONE = {"post": "(no post)", "dialogue": "(no dialogue)", "tag": "(no tag)",
+_NONE = {"post": "(no post: meetings and notes)", "dialogue": "(no dialogue)", "tag": "(no tag)",
          "party": "(no party)"}
 # links that put two records of the period in the same story
 _STORY_LINKS = ("cites", "near_duplicate", "attachment")

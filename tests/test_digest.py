@@ -47,7 +47,8 @@ def test_copies_collapse_into_one_entry_naming_every_post(unit):
 
 def test_related_reports_from_different_posts_are_placed_together(unit):
     groups = _digest(unit)["groups"]
-    assert [g["key"] for g in groups] == ["Several posts", "Testville", "(no post)"]
+    assert [g["key"] for g in groups] == ["Several posts", "Testville",
+                                         "(no post: meetings and notes)"]
     assert _ids(groups[0]) == [["R5", "R6"], ["R3"]]
     assert groups[0]["stories"][0]["posts"] == ["Berlin", "Brussels"]
     assert _ids(groups[1]) == [["R9"], ["R10"]] and _ids(groups[2]) == [["R2"]]

@@ -34,11 +34,24 @@ if TYPE_CHECKING:
 MAX_PROBLEMS = 100
 
 
-def _digest(value: Any) -> bytes:
-    """A short fingerprint of a field value as JSON stores it, so replaying a decade of events
-    keeps a few bytes per field in memory instead of every body."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+def _digest(value: Any) -> Any:
+    """A fingerprint of a field value to compare with, so replaying a decade of events keeps a
+    few bytes per field in memory instead of every body: short scalars as they are, long text
+    and lists or objects (as JSON stores them) as a 16-byte hash."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        if len(value) <= 64:
+            return value
+        data = b"s" + value.encode("utf-8", "surrogatepass")
+    elif isinstance(value, list) and all(isinstance(v, str) and len(v) <= 64 for v in value):
+        return ("list", *value)  # tags and parties: no JSON needed
+    elif isinstance(value, dict) and not value:
+        return ("dict",)
+    else:
+        data = b"j" + json.dumps(value, sort_keys=True, ensure_ascii=False,
+                                 separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 # A list that grows one item per event instead of being rewritten whole: a commitment's create
@@ -141,9 +154,14 @@ def _walk_chain(db: Database, state: dict[str, dict]) -> dict[str, Any]:
         "SELECT id, at, who, entity, action, changes, prev_hash, hash FROM events ORDER BY id")
     for event_id, at, who, entity, action, changes, prev_hash, stored in rows:
         count += 1
-        event = {"at": at, "who": who, "entity": entity, "action": action, "changes": changes}
+        try:
+            parsed = json.loads(changes)
+        except ValueError:
+            parsed = None
         if first_broken is None:
             problem = None
+            event = {"at": at, "who": who, "entity": entity, "action": action,
+                     "changes": parsed if parsed is not None else changes}
             try:
                 computed = events.chain_hash(prev_hash, event)
             except (ValueError, TypeError):
@@ -158,10 +176,6 @@ def _walk_chain(db: Database, state: dict[str, dict]) -> dict[str, Any]:
             if problem:
                 first_broken = {"event": event_id, "entity": entity, "problem": problem}
         prev = stored
-        try:
-            parsed = json.loads(changes)
-        except ValueError:
-            parsed = None
         entry = state.setdefault(entity, {"fields": {}, "lists": {}, "event": None})
         entry["event"], entry["at"], entry["who"], entry["action"] = event_id, at, who, action
         if action == "create":

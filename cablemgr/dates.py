@@ -184,7 +184,15 @@ def parse_duration(text: str) -> relativedelta:
     m = re.match(rf"^\+?(\d{{1,4}})\s*({_UNIT_RE})$", s)
     if not m:
         raise InvalidInput(f"cannot read duration '{text}'. Use a number and a unit: 14d, 2w, 1m")
-    return relativedelta(**{_UNITS[m[2]]: int(m[1])})
+    unit, amount = _UNITS[m[2]], int(m[1])
+    # a window past the calendar's end (9999y from today) cannot be added to a date
+    if amount * _DAYS_PER[unit] > _LONGEST_WINDOW_DAYS:
+        raise InvalidInput(f"duration '{text}' is too long: at most 100 years")
+    return relativedelta(**{unit: amount})
+
+
+_DAYS_PER = {"days": 1, "weeks": 7, "months": 31, "years": 366}
+_LONGEST_WINDOW_DAYS = 100 * 366
 
 
 def iso(value: dt.date | None) -> str | None:

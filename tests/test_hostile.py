@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cablemgr.dates import parse_date
+from cablemgr.dates import parse_date, parse_duration
 from cablemgr.errors import InvalidInput
 from cablemgr.output import _UNSAFE
 
@@ -277,3 +277,23 @@ def test_parse_date_raises_only_invalid_input_even_at_the_calendar_edges(text, b
         assert "cannot read date" in str(exc)
         return
     assert isinstance(result, dt.date)
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.integers(0, 9999), unit=st.sampled_from(["d", "w", "m", "y", "days", "years"]),
+       base=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)))
+def test_a_duration_either_is_refused_or_can_be_added_to_a_date(amount, unit, base):
+    try:
+        window = parse_duration(f"{amount}{unit}")
+    except InvalidInput:
+        return
+    assert isinstance(base + window, dt.date)
+
+
+@pytest.mark.parametrize("args", [("due", "--within", "9999y"), ("list", "--since", "+9999y"),
+                                  ("list", "--until", "31/02/2024"),
+                                  ("search", "x", "--since", "9999-12-31 next friday")])
+def test_out_of_range_dates_on_the_command_line(run, unit, args):
+    result = run(*args, ok=False)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.output

@@ -125,3 +125,10 @@ def test_folding_never_splits_a_character():
     folded = fold(line)
     assert all(len(p.encode("utf-8")) <= 75 for p in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == line
+
+
+def test_last_modified_only_from_a_well_formed_timestamp():
+    from cablemgr.export.ical import _utc
+
+    assert _utc("2026-11-23T09:13:17.123456Z") == "20261123T091317Z"
+    assert _utc("2025-09-30") is None and _utc(None) is None

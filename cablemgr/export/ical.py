@@ -58,11 +58,15 @@ def _next_day(value: str) -> str:
     return (dt.date.fromisoformat(value) + dt.timedelta(days=1)).strftime("%Y%m%d")
 
 
+_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})")
+
+
 def _utc(timestamp: str | None) -> str | None:
-    """A stored ``2026-11-23T09:13:17.123Z`` as ``20261123T091317Z``."""
-    if not timestamp:
-        return None
-    return timestamp[:19].replace("-", "").replace(":", "") + "Z"
+    """A stored ``2026-11-23T09:13:17.123Z`` as ``20261123T091317Z``; None for anything else
+    (an imported row may carry a timestamp in another shape, and a wrong one is worse than
+    none)."""
+    m = _TIMESTAMP.match(timestamp or "")
+    return f"{m[1]}{m[2]}{m[3]}T{m[4]}{m[5]}{m[6]}Z" if m else None
 
 
 class _Writer:

@@ -297,3 +297,23 @@ def test_out_of_range_dates_on_the_command_line(run, unit, args):
     result = run(*args, ok=False)
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.output
+
+
+@pytest.mark.xfail(reason="text that is not UTF-8 on the command line or standard input "
+                          "(bytes decoded with surrogateescape) reaches SQLite and fails with "
+                          "UnicodeEncodeError; records.prepare (or the CLI edge) should refuse "
+                          "it with an Error line", strict=False)
+@pytest.mark.parametrize("how", ["argument", "stdin"])
+def test_text_that_is_not_utf8_on_the_command_line(unit, how):
+    command = [sys.executable.encode(), b"-m", b"cablemgr", b"--db", bytes(unit), b"log"]
+    feed = None
+    if how == "argument":
+        command += [b"--title", b"bad \xff title", b"--body", b"x"]
+    else:
+        command += [b"--title", b"ok"]
+        feed = b"bad \xff body\n"
+    result = subprocess.run(command, input=feed, capture_output=True, timeout=60,
+                            env={**os.environ, "LC_ALL": "C", "PYTHONUTF8": "1"})
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1 and "Traceback" not in stderr, stderr
+    assert stderr.startswith("Error: ")

@@ -122,6 +122,8 @@ def test_markdown_tables_escape_pipes_and_keep_their_shape(unit):
         rows = [re.split(r"(?<!\\)\|", line)[1:-1] for line in table.strip().split("\n")]
         assert len({len(r) for r in rows}) == 1, table
     assert "| CN | +1 | \u22121 | 0.00 | 50 % |" in text
+    # at a glance: total, open, in progress, fulfilled, partly, not fulfilled, withdrawn, overdue
+    assert "| Beta forum | 3 | 1 | 1 | 1 |  |  |  | 1 |" in text
 
 
 def test_csv_has_one_row_per_commitment(unit, tmp_path):

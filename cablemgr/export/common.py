@@ -91,3 +91,16 @@ def matrix_cell(row: dict[str, Any], commitment_id: str) -> str:
         return ""
     score = row["scores"][commitment_id]
     return "\u00b7" if score is None else score_label(score)
+
+
+GLANCE_HEADERS = ("Dialogue", "Commitments", "Open", "In progress", "Fulfilled", "Partly",
+                  "Not fulfilled", "Withdrawn", "Overdue")
+
+
+def glance_rows(data: dict[str, Any]) -> list[list[Any]]:
+    """One line per dialogue: how many commitments, by status, and how many are overdue."""
+    statuses = ("open", "in_progress", "fulfilled", "partially_fulfilled", "not_fulfilled",
+                "withdrawn")
+    return [[block["dialogue"], block["total"],
+             *[block["by_status"].get(s, 0) or "" for s in statuses], len(block["overdue"]) or ""]
+            for block in data["dialogues"]]

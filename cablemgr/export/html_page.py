@@ -43,6 +43,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 td.date { white-space: nowrap; }
 table.matrix, table.parties { width: auto; min-width: 55%; }
 table.matrix td.score { text-align: center; font-weight: bold; min-width: 2.6em; }
+table.glance td:first-child { width: 38%; }
 table.commitments td:nth-child(2) { width: 32%; }
 table.commitments td:nth-child(7) { width: 26%; }
 table.matrix td.num, table.parties td.num { min-width: 5.5em; }
@@ -137,6 +138,11 @@ def commitments(data: dict[str, Any]) -> str:
     title = c.commitments_title(data)
     body = [f"<h1>{esc(title)}</h1>", f'<p class="sub">{esc(c.commitments_subtitle(data))}</p>',
             *_notices(data)]
+    if len(data["dialogues"]) > 1:
+        body += ["<h2>At a glance</h2>", _table(
+            [(esc(h), "num" if i else "") for i, h in enumerate(c.GLANCE_HEADERS)],
+            [[(esc(v), "num" if i else "") for i, v in enumerate(row)]
+             for row in c.glance_rows(data)], "glance")]
     if data["parties"]:
         names = data["party_names"]
         body += ["<h2>Compliance by party, across the dialogues below</h2>", _table(

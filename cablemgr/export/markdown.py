@@ -60,6 +60,9 @@ def commitments(data: dict[str, Any]) -> str:
            inline(c.commitments_subtitle(data)), ""]
     if data["notices"]:
         out += _notices(data) + [""]
+    if len(data["dialogues"]) > 1:
+        out += ["## At a glance", "",
+                table(c.GLANCE_HEADERS, c.glance_rows(data), ["l"] + ["r"] * 8), ""]
     if data["parties"]:
         out += ["## Compliance by party, across the dialogues below", "",
                 table(["Party", "Commitments", "Scored", "Mean", "Compliance"],

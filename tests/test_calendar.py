@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from briefing_data import load
+from briefing_data import load, objects
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,8 +38,19 @@ def test_every_item_reads_back(unit, tmp_path):
         [f"t-act-{n}@cablemgr" for n in ("1", "2", "secret")]
         + [f"t-com-k{n}@cablemgr" for n in range(1, 6)]
         + ["t-mtg-alpha-1@cablemgr", "t-mtg-secret@cablemgr"])
-    for item in items.values():
+    # every item against the row it came from: kind, date and classification mark
+    rows = {f"{o['uid']}@cablemgr": o for o in objects() if o["type"] != "dialogue"}
+    for uid, item in items.items():
+        row = rows[uid]
         assert item.decoded("DTSTAMP").tzinfo is not None
+        assert str(item["SUMMARY"])[:4] in ("(U) ", "(R) ", "(C) ")
+        if row["type"] == "action":
+            assert item.name == "VTODO" and item.decoded("DUE").isoformat() == row["due"]
+            assert row["text"] in str(item["SUMMARY"])
+        else:
+            day = row["due"] if row["type"] == "commitment" else row["date"]
+            assert item.name == "VEVENT" and item.decoded("DTSTART").isoformat() == day
+            assert item.decoded("DTEND") - item.decoded("DTSTART") == dt.timedelta(days=1)
 
     todo = items["t-act-1@cablemgr"]
     assert todo.name == "VTODO"

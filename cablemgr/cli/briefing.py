@@ -14,7 +14,7 @@ from cablemgr.export import COMMITMENT_FORMATS, DIGEST_FORMATS, MATRIX_FORMATS
 from cablemgr.options import json_option, output_file_option
 from cablemgr.output import emit_json, is_terminal, notice, safe, table
 
-LEVELS_HELP = "UNCLASSIFIED, RESTRICTED, CONFIDENTIAL or SECRET (U, R, C, S)"
+LEVELS_HELP = "UNCLASSIFIED, RESTRICTED, CONFIDENTIAL, SECRET or U, R, C, S"
 WATCH_EXIT_NEW = 3
 
 
@@ -26,8 +26,9 @@ def _today():
 
 def class_max_option(func):
     return click.option("--class-max", "class_max", metavar="LEVEL",
-                        help=f"Leave out anything above LEVEL ({LEVELS_HELP}); portion-marked "
-                             "paragraphs above it are replaced by a redaction line.")(func)
+                        help=f"Leave out anything classified above LEVEL ({LEVELS_HELP}); "
+                             "paragraphs marked above it are replaced by a redaction "
+                             "line.")(func)
 
 
 def _format(fmt: str | None, as_json: bool, default: str) -> str:

@@ -66,7 +66,8 @@ def _remove(path: Path) -> None:
 
 def _integrity_problem(conn: sqlite3.Connection) -> str | None:
     rows = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
-    return None if rows == ["ok"] else "; ".join(rows[:3])
+    lines = [line for row in rows for line in str(row).splitlines() if line.strip()]
+    return None if rows == ["ok"] else "; ".join(lines[:3])
 
 
 def _target(path: Path | str) -> Path:

@@ -10,12 +10,14 @@ and rebuilds the index where the index checks asked for it, and checks those aga
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cablemgr import integrity
 from cablemgr.db import latest_version
+from cablemgr.errors import DatabaseError
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -35,7 +37,9 @@ def check_database(db: Database) -> dict[str, Any]:
     rows = [row[0] for row in db.execute("PRAGMA integrity_check").fetchall()]
     if rows == ["ok"]:
         return _check("database", "ok", "SQLite integrity check passed")
-    return _check("database", "fail", "SQLite integrity check: " + "; ".join(rows[:3]),
+    lines = [line for row in rows for line in str(row).splitlines() if line.strip()]
+    more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+    return _check("database", "fail", "SQLite integrity check: " + "; ".join(lines[:3]) + more,
                   "copy the file somewhere safe, then restore the latest backup: "
                   "cablemgr restore BACKUP")
 
@@ -176,8 +180,18 @@ def check_disk(db_path: Path, index_folder: Path) -> dict[str, Any]:
     return _check("disk", "ok", detail)
 
 
+def _guarded(name: str, check: Any, db: Database) -> dict[str, Any]:
+    """Run one check; a database too damaged to answer it fails that check, not doctor."""
+    try:
+        return check(db)
+    except (sqlite3.DatabaseError, DatabaseError) as exc:
+        return _check(name, "fail", f"could not check: {exc}",
+                      "copy the file somewhere safe, then restore the latest backup: "
+                      "cablemgr restore BACKUP")
+
+
 def _index_checks(db: Database) -> list[dict[str, Any]]:
-    return [check_outbox(db), check_index(db)]
+    return [_guarded("outbox", check_outbox, db), _guarded("index", check_index, db)]
 
 
 def _fix(db: Database, checks: list[dict[str, Any]], fixed: list[str]) -> list[dict[str, Any]]:
@@ -207,8 +221,12 @@ def run(db: Database, *, fix: bool = False) -> dict[str, Any]:
 
     db_path = Path(db.path)
     index_folder = search.index_path(db)
-    checks = [check_database(db), check_schema(db), check_history(db), *_index_checks(db),
-              check_permissions(db_path, index_folder), check_disk(db_path, index_folder)]
+    checks = [_guarded("database", check_database, db), _guarded("schema", check_schema, db),
+              _guarded("history", check_history, db), _guarded("outbox", check_outbox, db),
+              _guarded("index", check_index, db), check_permissions(db_path, index_folder),
+              check_disk(db_path, index_folder)]
+    if checks[0]["status"] == "fail":
+        fix = False  # an index rebuilt from a damaged file would only copy the damage
     fixed: list[str] = []
     if fix:
         checks = _fix(db, checks, fixed)

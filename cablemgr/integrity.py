@@ -18,14 +18,17 @@ reported so it can be noted elsewhere and compared later; a backup is the other 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cablemgr import events
+from cablemgr.errors import DatabaseError
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -268,9 +271,21 @@ def verify(db: Database) -> dict[str, Any]:
                 "entity": label, "problem": "missing_row", "fields": [], "event": entry["event"],
                 "message": f"{label} was deleted outside cablemgr (its last event: "
                            f"{_when(entry)})"})
-    finally:
-        if own_read:
-            conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        # "database disk image is malformed": the file itself is damaged, which no replay
+        # can judge; say so instead of failing half-way through the walk
+        if own_read and conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise DatabaseError(
+            f"cannot read {getattr(db, 'path', 'the database')} to verify it ({exc}): the file "
+            "is damaged. See: cablemgr doctor; then restore the latest backup") from None
+    except BaseException:
+        if own_read and conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if own_read:
+        conn.execute("COMMIT")
     ok = chain["ok"] and not problems
     total = sum(checked.values())
     if ok:

@@ -150,3 +150,32 @@ def test_schema_bookkeeping_removed(run, unit):
     code, data, checks = report(run)
     assert checks["schema"]["status"] == "warn"
     assert "migrations 1 are not in schema_migrations" in checks["schema"]["detail"]
+
+
+def _damage(path):
+    """Overwrite a few pages in the middle of the file, as a failing disk would."""
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        for offset in range(size // 2, size // 2 + 8 * 4096, 4096):
+            handle.seek(offset + 100)
+            handle.write(b"\xde\xad\xbe\xef" * 200)
+
+
+def test_damaged_file_fails_cleanly(run, isolated_db):
+    db = open_db(isolated_db, create=True)
+    for i in range(300):
+        records.add(db, kind="meeting", title=f"Meeting {i}", body="text " * 200)
+    db.close()
+    run("reindex")  # a built index and an empty queue, as after normal use
+    _damage(isolated_db)
+    code, data, checks = report(run)
+    assert code == 1
+    assert checks["database"]["status"] == "fail"
+    assert checks["database"]["detail"].startswith("SQLite integrity check: ")
+    assert "\n" not in checks["database"]["detail"]
+    assert "cablemgr restore" in checks["database"]["fix"]
+    result = run("verify", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot read ")
+    assert "the file is damaged" in result.stderr
+    assert "Traceback" not in result.output

@@ -244,7 +244,7 @@ def _size_section(size: int, res: dict[str, Any]) -> list[str]:
         out.append(f"| {label} | {_fmt(row.get('queries'))} | {_fmt(row.get('p50_ms'))} | "
                    f"{_fmt(row.get('p95_ms'))} | " + " | ".join(cells) + " |")
     for o in others:
-        row = summary[o]
+        row = summary.get(o, {})
         out.append(f"| {o} | {_fmt(row.get('queries'))} | {_fmt(row.get('p50_ms'))} | "
                    f"{_fmt(row.get('p95_ms'))} |" + " |" * len(others))
     cold = res.get("search_cold", {})

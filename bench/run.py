@@ -18,6 +18,7 @@ import platform
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +94,16 @@ def startup(quick: bool) -> dict[str, Any]:
     return out
 
 
-def measure_size(size: int, args: argparse.Namespace, work: Path,
-                 sources: corpus.Sources) -> dict[str, Any]:
+def measure_size(size: int, args: argparse.Namespace, work: Path, sources: corpus.Sources,
+                 res: dict[str, Any], checkpoint: Callable[[], None]) -> None:
+    """Fill ``res`` with every measure at ``size``, saving after each step so an interrupted
+    run keeps what it measured."""
     plan = measures.Plan(quick=args.quick, size=size, queries=queries.select(args.quick))
     say(f"{size:,}: corpus")
     files = corpus.write(work / "corpus", size, args.seed, sources)
     here = work / f"size-{size}"
     app = Cablemgr(here / "cablemgr.db")
-    res: dict[str, Any] = {"corpus": {k: files[k] for k in ("records", "items")}}
+    res["corpus"] = {k: files[k] for k in ("records", "items")}
 
     say(f"{size:,}: cablemgr import")
     res["import"] = measures.import_corpus(app, here, files, plan)
@@ -111,11 +114,14 @@ def measure_size(size: int, args: argparse.Namespace, work: Path,
         res["search_cli"] = measures.search_cli(app, plan)
         res["search_engine"] = measures.search_engine(app, plan)
         res["search_cold"] = measures.search_cold(app, plan)
+    checkpoint()
     say(f"{size:,}: raw Whoosh")
     index = app.db.with_name(app.db.name + ".index") if imported else None
     res["whoosh_raw"] = measures.whoosh_raw(here, files, plan, with_items, index)
+    checkpoint()
     say(f"{size:,}: SQLite FTS5")
     res["fts5"] = measures.fts5(here, files, plan, with_items)
+    checkpoint()
     say(f"{size:,}: grep")
     res["grep"] = measures.grep_baseline(files, plan)
     if imported:
@@ -124,11 +130,11 @@ def measure_size(size: int, args: argparse.Namespace, work: Path,
         res["import_inbox"] = measures.import_inbox(app, files)
         res["summaries"] = measures.summaries(app, plan)
         res["reindex"] = measures.reindex(app, plan)
-    res["search_summary"] = report.search_summary(res)
-    return res
 
 
 def save(result: dict[str, Any], out: Path, markdown: Path) -> None:
+    for res in result["sizes"].values():
+        res["search_summary"] = report.search_summary(res)
     result["budgets"] = report.budgets(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -164,10 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     say("start-up")
     result["startup"] = startup(args.quick)
     sources = corpus.Sources()
-    for size in sizes:
-        result["sizes"][str(size)] = measure_size(size, args, work, sources)
+    def checkpoint() -> None:
         _finish(result, started)
-        save(result, out, markdown)  # each size is kept even if a later one is interrupted
+        save(result, out, markdown)
+
+    for size in sizes:
+        res = result["sizes"][str(size)] = {}
+        measure_size(size, args, work, sources, res, checkpoint)
+        checkpoint()
     if not args.quick:
         say("real-corpus import")
         result["import_frus"] = measures.import_frus(work)
@@ -191,7 +201,7 @@ def print_summary(result: dict[str, Any]) -> None:
         print(f"{b['status']:>4}  {b['budget']}{size}: {value} (budget {b['limit']} "
               f"{b['unit']})")
     for size, res in result["sizes"].items():
-        row = res["search_summary"].get("cablemgr", {})
+        row = res.get("search_summary", {}).get("cablemgr", {})
         ratios = ", ".join(f"{k} {v['ratio']}" for k, v in row.items()
                            if k.startswith("x ") and v["ratio"] is not None)
         print(f"      search @{int(size):,}: p50 {row.get('p50_ms')} ms, "

@@ -38,7 +38,7 @@ class _Marker(highlight.Formatter):
 
 
 def _weighting() -> Any:
-    # BM25F with a shorter-field bias on titles: a word in a ten-word title says more
+    # BM25F with stronger length normalisation on titles: a word in a short title says more
     return scoring.BM25F(B=0.75, K1=1.2, title_B=0.9)
 
 

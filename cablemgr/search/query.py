@@ -276,9 +276,9 @@ def _text_query(fields: dict[str, float], token: Token, analyzer: Any) -> Any:
             return None
         edits = min(int(fuzzy[2]) if fuzzy[2] else (1 if len(words[0]) <= 5 else 2), 2)
         if analyzer is STEM:
-            # Edit distance means something between words as typed, not between stems
-            # ("atributoin" is 2 edits from "attribution" but 4 from the stem "attribut"):
-            # the engine expands these against the unstemmed vocabulary before searching.
+            # Edits are counted on the word as typed where the index keeps typed words
+            # (titles) and on its stem where it keeps only stems (bodies); the engine
+            # expands this against the open index before searching.
             raw = [t.text for t in PLAIN(fuzzy[1])]
             terms = [SpellingFuzzy(fields, w, edits) for w in raw]
         else:

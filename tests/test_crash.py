@@ -70,7 +70,10 @@ def next_command_heals(path) -> dict:
     if result.exit_code != 0:
         shutil.copy(path, f"/tmp/crash-failure-{os.getpid()}.db")
     assert result.exit_code == 0, (problems, result.stderr)
-    assert first["status"] in ("ok", "warn"), problems
+    # at worst a search queue left to drain: never a damaged file, a broken history or an
+    # index missing committed records with nothing queued
+    assert {c["name"] for c in problems} <= {"outbox", "index"}, problems
+    assert all(c["status"] == "warn" for c in problems), problems
     db = open_db(path)
     try:
         assert depth(db) == 0, "the command did not drain the search outbox"

@@ -28,7 +28,10 @@ def _export(run, tmp_path, *args, name="cal.ics"):
 
 def _items(raw: bytes):
     cal = icalendar.Calendar.from_ical(raw)
-    return cal, {str(c["UID"]): c for c in cal.walk() if c.name in ("VTODO", "VEVENT")}
+    components = [c for c in cal.walk() if c.name in ("VTODO", "VEVENT")]
+    items = {str(c["UID"]): c for c in components}
+    assert len(items) == len(components), "a UID is used twice"
+    return cal, items
 
 
 def test_every_item_reads_back(unit, tmp_path):

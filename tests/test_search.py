@@ -288,13 +288,22 @@ def test_bad_flags(corpus):
         find(corpus, "x", count_by="colour")
 
 
+@pytest.mark.parametrize("query", ["tag:ab\udcff*", "attrib\udcffution", '"\udcff"',
+                                   "post:gen\udcff~"])
+def test_text_that_was_not_utf8_finds_nothing_without_failing(corpus, query):
+    assert find(corpus, query)["total"] == 0
+    assert find(corpus, "x", party="\udcff", tag="\udcff")["total"] == 0
+    with pytest.raises(InvalidInput, match="has no letters or digits"):
+        find(corpus, "x", post="\udcff")
+
+
 def test_only_stop_words_find_nothing(corpus):
     assert find(corpus, "the of and")["total"] == 0
 
 
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(list('ab:"()[]*~-_ ANDORT\\/é\x00\u202e0123') +
+@given(st.lists(st.sampled_from(list('ab:"()[]*~-_ ANDORT\\/é\x00\u202e\udcff0123') +
                                 ["post:", "date:", "tag:", "AND ", "OR ", "NOT ", " to ",
                                  "2024", "attribution"]),
                 max_size=20).map("".join) | st.text(max_size=30))

@@ -379,9 +379,15 @@ def date_range(name: str, text: str, is_range: bool, label: str = "date") -> Any
     return wq.TermRange(name, low, high, startexcl=False, endexcl=False)
 
 
+def _clean(text: str) -> str:
+    # Bytes that were not UTF-8 on the command line arrive as lone surrogates, which no
+    # index term can hold; they become "?" and so match nothing instead of failing.
+    return text.encode("utf-8", "replace").decode("utf-8") if text else text
+
+
 def parse(text: str) -> Parsed:
     """Read a query string; raise InvalidInput with a hint when it cannot be read."""
-    parser = _Parser(tokenize(text))
+    parser = _Parser(tokenize(_clean(text)))
     return Parsed(parser.parse(), parser.words)
 
 
@@ -389,6 +395,8 @@ def filters(*, kind: str | None = None, post: str | None = None, dialogue: str |
             party: str | None = None, tag: str | None = None, since: Any = None,
             until: Any = None) -> Any:
     """The flag filters as one query (None when there are none); values case-insensitive."""
+    kind, post, dialogue, party, tag = (_clean(v) if isinstance(v, str) else v
+                                        for v in (kind, post, dialogue, party, tag))
     parts = []
     if kind:
         parts.append(kind_query(kind))

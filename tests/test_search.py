@@ -327,6 +327,15 @@ def test_related_excludes_self_and_puts_other_posts_first(corpus):
     assert set(rows[0]) == {"id", "kind", "date", "title", "post", "dialogue", "score"}
 
 
+def test_related_close_match_from_the_same_post_beats_a_loose_one_from_elsewhere(fresh):
+    records.add(fresh, kind="report", post="Berlin", date="2024-03-18",
+                title="Berlin follow-up: hospitals ransomware campaign attribution",
+                body="The joint attribution of the ransomware campaign against hospitals "
+                     "was debated in the Bundestag.")
+    found = [r["id"] for r in search.related(fresh, 2, limit=4)]
+    assert found[:2] == ["R3", "R9"]  # Geneva's close match, then Berlin's own close match
+
+
 def test_related_limit_and_unknown_record(corpus):
     assert len(search.related(corpus, 1, limit=1)) == 1
     with pytest.raises(NotFound):

@@ -127,7 +127,7 @@ def related_command(app, record_id: str, limit: int, as_json: bool) -> None:
         notice("No related records.")
         return
     click.echo(table([(r["id"], r["date"] or "", r["kind"], _where(r), r["title"])
-                      for r in rows], ["id", "date", "kind", "post", "title"],
+                      for r in rows], ["id", "date", "kind", "where", "title"],
                      max_widths={3: 24, 4: 80}))
 
 

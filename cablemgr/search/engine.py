@@ -26,6 +26,8 @@ _SNIPPET_CHARS = 220
 _WINDOW = 1500
 # how many of the most frequent near stems are turned back into words and compared
 _SUGGEST_CANDIDATES = 8
+# related records scoring at least this share of the best one count as close matches
+_CLOSE = 0.5
 
 
 class _Marker(highlight.Formatter):
@@ -310,8 +312,12 @@ def related(db: Database, record_number: int, limit: int = 5,
                      "title": hit.get("title", ""), "post": hit.get("post"),
                      "dialogue": hit.get("dialogue"), "score": round(hit.score, 4)}
                     for hit in results if hit["id"] != doc_id]
-            # "who else reported on this?": another post's view comes before our own post's
-            rows.sort(key=lambda r: (r["post"] or "").strip().lower() == own_post != "")
+            # "Who else reported on this?": among the close matches another post's view comes
+            # before our own post's; a loose match from elsewhere does not outrank a close one
+            # from here.
+            best = rows[0]["score"] if rows else 0
+            rows.sort(key=lambda r: (r["score"] < best * _CLOSE,
+                                     (r["post"] or "").strip().lower() == own_post != ""))
             return rows[:limit]
 
     return _with_repair(db, notify, run)

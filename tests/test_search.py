@@ -409,6 +409,22 @@ def test_damaged_index_is_rebuilt(fresh, damage):
     assert search.doc_count(fresh) == 10
 
 
+def test_index_from_another_version_is_rebuilt(fresh):
+    from whoosh import fields
+    from whoosh import index as whoosh_index
+
+    from cablemgr.search import index
+
+    folder = search.index_path(fresh)
+    old_schema = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT())
+    whoosh_index.create_in(str(folder), old_schema, indexname="g000000000old")
+    index._set_current(folder, "g000000000old")
+    notices = []
+    assert ids(search.search(fresh, "hotline", kind="meeting", notify=notices.append)) == ["R4"]
+    assert notices == ["Notice: the search index was from another version of cablemgr; "
+                       "rebuilt it from the database (10 documents)."]
+
+
 def test_doc_count_and_status(fresh):
     assert search.doc_count(fresh) == 10  # 8 records, 1 commitment, 1 action
     info = search.status(fresh)

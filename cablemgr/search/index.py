@@ -122,6 +122,10 @@ def is_damage(exc: BaseException) -> bool:
     return isinstance(exc, DAMAGE) or type(exc) is Exception
 
 
+class OtherVersion(ValueError):
+    """The index has other fields than this cablemgr writes: rebuilt like a damaged one."""
+
+
 class IndexBusy(DatabaseError):
     """Another process kept the index locked for longer than the bound."""
 
@@ -188,7 +192,7 @@ def _open(path: Path) -> Any:
         raise FileNotFoundError(path / "CURRENT")
     ix = whoosh_index.open_dir(str(path), indexname=name)
     if set(ix.schema.names()) != set(SCHEMA.names()):
-        raise ValueError("index written by another version of cablemgr")
+        raise OtherVersion("index written by another version of cablemgr")
     return ix
 
 
@@ -239,8 +243,11 @@ def rebuild_if_broken(db: Database, problem: BaseException | None,
         queued = _queued_ids(db)
         stats = _rebuild(db, path, progress=None, optimize=False)
     if notify and (existed or stats["documents"] > len(queued)):
-        state = "unreadable" if existed else "missing"
-        reason = f" ({problem.__class__.__name__})" if existed and problem else ""
+        if isinstance(problem, OtherVersion):
+            state, reason = "from another version of cablemgr", ""
+        else:
+            state = "unreadable" if existed else "missing"
+            reason = f" ({problem.__class__.__name__})" if existed and problem else ""
         notify(f"Notice: the search index was {state}{reason}; rebuilt it from the database "
                f"({stats['documents']} documents).")
     return True

@@ -303,10 +303,6 @@ def test_out_of_range_dates_on_the_command_line(run, unit, args):
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.output
 
 
-@pytest.mark.xfail(reason="text that is not UTF-8 on the command line or standard input "
-                          "(bytes decoded with surrogateescape) reaches SQLite and fails with "
-                          "UnicodeEncodeError; records.prepare (or the CLI edge) should refuse "
-                          "it with an Error line", strict=False)
 @pytest.mark.parametrize("how", ["argument", "stdin"])
 def test_text_that_is_not_utf8_on_the_command_line(unit, how):
     command = [sys.executable.encode(), b"-m", b"cablemgr", b"--db", bytes(unit), b"log"]

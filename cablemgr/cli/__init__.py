@@ -6,6 +6,7 @@ Errors are converted here, once: a CablemgrError becomes ``Error: …`` and exit
 from __future__ import annotations
 
 import importlib
+import sqlite3
 from pathlib import Path
 
 import click
@@ -68,19 +69,32 @@ def sync_index(db) -> None:
     itself already succeeded, so it is reported as a warning, not an error."""
     from cablemgr.search.outbox import depth
 
-    if not depth(db):
-        return
-    from cablemgr import search
-
     try:
+        if not depth(db):
+            return
+        from cablemgr import search
+
         search.sync(db)
-    except CablemgrError as exc:
+    except (CablemgrError, sqlite3.DatabaseError) as exc:
+        # sqlite3.DatabaseError: a damaged database file, which the command itself has
+        # already reported; the index cannot be brought up to date from it.
         click.echo(f"Warning: search index not updated ({exc}); "
                    "it will catch up on the next command.", err=True)
 
 
 class CablemgrGroup(click.Group):
     """A group that turns domain errors into click's one-line error and exit code 1."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape); refuse them
+        # here rather than let them reach SQLite.
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                raise click.ClickException(
+                    f"argument {ascii(arg)} is not valid UTF-8 text") from None
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:

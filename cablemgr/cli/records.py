@@ -24,7 +24,7 @@ def read_body(body: str | None, file: str | None) -> str | None:
     if file is None:
         return None
     if file == "-":
-        return sys.stdin.read()
+        return read_stdin()
     try:
         with open(file, encoding="utf-8") as handle:
             return handle.read()
@@ -55,6 +55,15 @@ def init_command(app) -> None:
     notice("Database already exists; schema is up to date." if existed else "Database created.")
 
 
+def read_stdin() -> str:
+    """Standard input as UTF-8 text; anything else is refused rather than stored garbled."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"standard input is not UTF-8 text (byte {exc.start + 1})") from None
+
+
 def _today_iso() -> str:
     from cablemgr.dates import today
 
@@ -72,7 +81,7 @@ def _editor_or_stdin(template: str) -> str | None:
         if edited is None or edited.strip() == template.strip():
             return None
         return edited
-    return sys.stdin.read()
+    return read_stdin()
 
 
 @click.command(name="log")

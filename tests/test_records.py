@@ -255,3 +255,24 @@ def test_help_does_not_import_whoosh():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().endswith("False")
+
+
+def test_show_lists_what_a_meeting_produced_and_related_reports(run, dialogue):
+    run("log", "--title", "Hotline consultations", "--date", "2024-03-01", "--dialogue", "D1",
+        "--body", "We discussed the hotline test schedule.\n"
+        "ACTION: @maria due:2024-03-15 send the hotline test schedule\n"
+        "COMMITMENT: by:CN due:2024-06-30 answer hotline tests within 24 hours\n")
+    run("report", "--post", "Beijing", "--date", "2024-03-04", "--subject",
+        "MFA on the hotline test schedule", "--body", "The MFA confirmed the hotline test "
+        "schedule and the 24 hours answer time.")
+    run("report", "--post", "Nairobi", "--date", "2024-03-05", "--subject", "Budget",
+        "--body", "Unrelated text about the embassy budget cycle.")
+    shown = run.json("show", "R1")
+    assert [(a["id"], a["owner"], a["due"]) for a in shown["actions"]] == [
+        ("A1", "maria", "2024-03-15")]
+    assert [(c["id"], c["by"]) for c in shown["commitments"]] == [("C1", ["CN"])]
+    assert shown["related"][0]["id"] == "R2"
+    assert "R1" not in [r["id"] for r in shown["related"]]
+    text = run("show", "R1").stdout
+    assert "Captured" in text and "A1" in text and "C1" in text
+    assert "Related" in text and "MFA on the hotline test schedule" in text

@@ -292,9 +292,21 @@ def show_command(app, item_id, as_json) -> None:
 
 
 def show_record(app, number: int, as_json: bool) -> None:
-    from cablemgr import records
+    from cablemgr import actions, commitments, records, search
+    from cablemgr.dates import today
 
-    record = records.get(app.db(), number)
+    db = app.db()
+    record = records.get(db, number)
+    # what this record led to, and who else reported the same thing
+    record["commitments"] = [
+        {key: c[key] for key in ("id", "text", "by", "due", "status", "overdue")}
+        for c in commitments.list_commitments(db, today=today(), record=number)]
+    record["actions"] = [
+        {key: a[key] for key in ("id", "text", "owner", "due", "status", "overdue")}
+        for a in actions.list_actions(db, today=today(), record=number, status="all")]
+    record["related"] = [
+        {key: r[key] for key in ("id", "date", "kind", "post", "title")}
+        for r in search.related(db, number, limit=3)]
     if as_json:
         emit_json(record)
         return
@@ -319,7 +331,23 @@ def render_record(record: dict) -> str:
                 ("out", "attachment"): "attached to", ("in", "attachment"): "attachment:"}
         lines.append(f"{'Link:':<10}{verb[(link['direction'], link['kind'])]} {safe(target)}")
     lines += ["", safe(record["body"])]
+    items = [(c["id"], c["due"] or "", _state(c), "by " + ", ".join(c["by"]), c["text"])
+             for c in record.get("commitments", [])]
+    items += [(a["id"], a["due"] or "", _state(a), "@" + (a["owner"] or "?"), a["text"])
+              for a in record.get("actions", [])]
+    if items:
+        lines += ["", click.style("Captured", bold=True),
+                  table(items, ("ID", "DUE", "STATUS", "WHO", "TEXT"), max_widths={4: 70})]
+    if record.get("related"):
+        lines += ["", click.style("Related", bold=True),
+                  table([(r["id"], r["date"] or "", r["post"] or "", r["title"])
+                         for r in record["related"]], ("ID", "DATE", "POST", "TITLE"),
+                        max_widths={3: 70})]
     return "\n".join(lines)
+
+
+def _state(item: dict) -> str:
+    return item["status"] + (", OVERDUE" if item["overdue"] else "")
 
 
 SHOWERS = {"record": show_record}

@@ -55,8 +55,9 @@ def search_command(app, query: tuple[str, ...], kind: str | None, post: str | No
     \b
     Words match every text field (stemmed: attribute finds attribution);
     "an exact phrase"; AND, OR, NOT and parentheses; prefix*; fuzzy~;
-    fields post: kind: tag: party: dialogue: class: status: owner: title: ref:;
-    dates date:2024, date:2024-03, date:[2024-01-01 to 2024-06-30].
+    fields post: kind: tag: party: dialogue: class: status: owner: title: body:
+    venue: ref:; dates date:2024, date:2024-03, date:[2024-01-01 to 2024-06-30]
+    (due: the same). Field values are case-insensitive.
 
     \b
     Examples:

@@ -37,9 +37,10 @@ class Cablemgr:
         db = ["--db", str(self.db)] if self.db else []
         return [*self.base, *db, *args]
 
-    def run(self, *args: str, stdin: str | None = None,
-            timeout: float | None = None) -> timing.Run:
-        return timing.run(self.argv(*args), env=self.env, stdin=stdin, timeout=timeout)
+    def run(self, *args: str, stdin: str | None = None, timeout: float | None = None,
+            tree: bool = False) -> timing.Run:
+        return timing.run(self.argv(*args), env=self.env, stdin=stdin, timeout=timeout,
+                          tree=tree)
 
     def has(self, *command: str) -> bool:
         """Whether ``cablemgr COMMAND --help`` succeeds, i.e. the command has landed."""

@@ -97,20 +97,22 @@ def import_corpus(app: Cablemgr, work: Path, files: dict[str, Any],
     if not app.has("import"):
         return {**out, **not_available("import")}
     path = files["all_path"] if with_items else files["records_path"]
-    stats, rss = timing.Stats(), 0.0
+    stats, rss, tree = timing.Stats(), 0.0, 0.0
     for i in range(plan.heavy_warmup + plan.heavy_runs):
         fresh_database(app.db)
         init = app.run("init", timeout=120)
         if init.returncode != 0:
             return {**out, "ok": False, "error": timing._first_line(init.stderr)}
-        result = app.run("import", path, timeout=IMPORT_TIMEOUT)
+        result = app.run("import", path, timeout=IMPORT_TIMEOUT, tree=True)
         if result.returncode != 0:
             return {**out, "ok": False, "error": timing._first_line(result.stderr)}
         if i >= plan.heavy_warmup:
             stats.add(result.seconds)
             rss = max(rss, result.peak_rss_mb)
+            tree = max(tree, result.tree_rss_mb or 0.0)
     summary = stats.summary(scale=1.0, digits=3)
     out.update(ok=True, seconds=summary, peak_rss_mb=round(rss, 1),
+               tree_peak_mb=round(tree, 1) or None,
                records_per_s=round(files["records"] / summary["p50"], 1),
                docs_per_s=round(documents / summary["p50"], 1))
     return out
@@ -131,12 +133,12 @@ def import_inbox(app: Cablemgr, files: dict[str, Any]) -> dict[str, Any]:
     if not (app.has("commitment") and app.has("action")):
         return not_available("commitment / action")
     count = sum(1 for _ in corpus.read_objects(files["inbox_path"]))
-    result = app.run("import", files["inbox_path"], timeout=IMPORT_TIMEOUT)
+    result = app.run("import", files["inbox_path"], timeout=IMPORT_TIMEOUT, tree=True)
     if result.returncode != 0:
         return {"ok": False, "error": timing._first_line(result.stderr)}
     return {"ok": True, "documents": count, "seconds": round(result.seconds, 3),
             "docs_per_s": round(count / result.seconds, 1),
-            "peak_rss_mb": round(result.peak_rss_mb, 1)}
+            "peak_rss_mb": round(result.peak_rss_mb, 1), "tree_peak_mb": _mb(result.tree_rss_mb)}
 
 
 def search_cli(app: Cablemgr, plan: Plan) -> dict[str, Any]:
@@ -226,9 +228,9 @@ def reindex(app: Cablemgr, plan: Plan) -> dict[str, Any]:
     """``cablemgr reindex``: a full rebuild of the index from SQLite."""
     if not app.has("reindex"):
         return not_available("reindex")
-    stats, rss, documents = timing.Stats(), 0.0, None
+    stats, rss, tree, documents = timing.Stats(), 0.0, 0.0, None
     for i in range(plan.heavy_warmup + plan.heavy_runs):
-        result = app.run("reindex", "--json", timeout=IMPORT_TIMEOUT)
+        result = app.run("reindex", "--json", timeout=IMPORT_TIMEOUT, tree=True)
         if result.returncode != 0:
             return {"ok": False, "error": timing._first_line(result.stderr)}
         try:
@@ -238,9 +240,10 @@ def reindex(app: Cablemgr, plan: Plan) -> dict[str, Any]:
         if i >= plan.heavy_warmup:
             stats.add(result.seconds)
             rss = max(rss, result.peak_rss_mb)
+            tree = max(tree, result.tree_rss_mb or 0.0)
     summary = stats.summary(scale=1.0, digits=3)
     out = {"ok": True, "seconds": summary, "documents": documents,
-           "peak_rss_mb": round(rss, 1)}
+           "peak_rss_mb": round(rss, 1), "tree_peak_mb": round(tree, 1) or None}
     if documents:
         out["docs_per_s"] = round(documents / summary["p50"], 1)
     return out
@@ -259,7 +262,7 @@ def import_frus(work: Path) -> dict[str, Any]:
     fresh_database(app.db)
     app.run("init", timeout=120)
     volumes = [str(p) for p in sorted(corpus.CORPUS_DIR.glob("*.jsonl.gz"))]
-    result = app.run("import", *volumes, "--format", "frus", "--json", timeout=3600)
+    result = app.run("import", *volumes, "--format", "frus", "--json", timeout=3600, tree=True)
     if result.returncode != 0:
         return {"ok": False, "error": timing._first_line(result.stderr or result.stdout)}
     try:
@@ -269,7 +272,11 @@ def import_frus(work: Path) -> dict[str, Any]:
         added = None
     return {"ok": True, "documents": 10_690, "added": added,
             "seconds": round(result.seconds, 3), "docs_per_s": round(10_690 / result.seconds, 1),
-            "peak_rss_mb": round(result.peak_rss_mb, 1)}
+            "peak_rss_mb": round(result.peak_rss_mb, 1), "tree_peak_mb": _mb(result.tree_rss_mb)}
+
+
+def _mb(value: float | None) -> float | None:
+    return round(value, 1) if value else None
 
 
 # --- baselines ---------------------------------------------------------------------------

@@ -83,15 +83,12 @@ def say(message: str) -> None:
 
 
 def startup(quick: bool) -> dict[str, Any]:
+    """Start-up of the two cheapest commands against a bare interpreter, round-robin."""
     app = Cablemgr()
     runs, warmup = (5, 1) if quick else (20, 3)
-    out = {}
-    for key, cmd in (("version", app.argv("--version")), ("help", app.argv("--help")),
-                     ("python", [sys.executable, "-c", "pass"])):
-        measured = timing.repeat(cmd, runs=runs, warmup=warmup, env=app.env, timeout=60)
-        measured.pop("stdout", None)
-        out[key] = measured
-    return out
+    return timing.interleaved({"version": app.argv("--version"), "help": app.argv("--help"),
+                               "python": [sys.executable, "-c", "pass"]},
+                              runs=runs, warmup=warmup, env=app.env, timeout=60)
 
 
 def measure_size(size: int, args: argparse.Namespace, work: Path, sources: corpus.Sources,

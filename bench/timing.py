@@ -50,11 +50,59 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    tree_rss_mb: float | None = None
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed memory of every process in one session, four times a second.
+
+    A command that forks workers (a multi-process index writer, say) needs the sum of its
+    processes at one moment; ``time -f %M`` reports the largest single process only. Each
+    process counts its proportional set size (PSS), so pages a forked worker still shares
+    with its parent are not counted twice. Linux only (reads /proc).
+    """
+
+    def __init__(self, session: int) -> None:
+        super().__init__(daemon=True)
+        self.session = session
+        self.peak_kb = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+        while not self.done.wait(0.25):
+            total = 0
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                        # fields after the command name, which may itself hold spaces
+                        fields = fh.read().rsplit(b")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[3]) == self.session:  # field 6: session id
+                    total += _pss_kb(entry.name) or int(fields[21]) * page_kb  # 24: rss
+            self.peak_kb = max(self.peak_kb, total)
+
+
+def _pss_kb(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, stdin: str | None = None,
-        timeout: float | None = None) -> Run:
-    """Run ``cmd`` to completion; wall time, the child's peak RSS, exit code and output."""
+        timeout: float | None = None, tree: bool = False) -> Run:
+    """Run ``cmd`` to completion; wall time, the child's peak RSS, exit code and output.
+
+    ``tree`` also samples the summed RSS of the command's whole process tree.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.TemporaryFile() as inp, tempfile.NamedTemporaryFile("r") as rss:
         if TIME:
@@ -67,6 +115,9 @@ def run(cmd: list[str], env: dict[str, str] | None = None, stdin: str | None = N
         proc = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err,
                                 env=child_env(env), start_new_session=True)
         # a timer kills a runaway child; the blocking wait4 keeps the timing exact
+        sampler = TreeSampler(proc.pid) if tree and os.path.isdir("/proc") else None
+        if sampler:
+            sampler.start()
         killer = threading.Timer(timeout, _kill_group, (proc.pid,)) if timeout else None
         if killer:
             killer.start()
@@ -75,6 +126,9 @@ def run(cmd: list[str], env: dict[str, str] | None = None, stdin: str | None = N
         finally:
             if killer:
                 killer.cancel()
+            if sampler:
+                sampler.done.set()
+                sampler.join()
         elapsed = time.perf_counter() - started
         # wait4 has reaped the child; tell Popen so it does not try again
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -85,7 +139,8 @@ def run(cmd: list[str], env: dict[str, str] | None = None, stdin: str | None = N
             lines = [line for line in rss.read().split() if line.isdigit()]
             peak = int(lines[-1]) / 1024 if lines else peak
         return Run(elapsed, peak, proc.returncode,
-                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                   sampler.peak_kb / 1024 if sampler else None)
 
 
 def _kill_group(pid: int) -> None:
@@ -141,6 +196,29 @@ def repeat(cmd: list[str], *, runs: int, warmup: int, env: dict[str, str] | None
             rss = max(rss, last.peak_rss_mb)
     return {"ok": True, **times.summary(), "peak_rss_mb": round(rss, 1),
             "stdout": last.stdout if last else ""}
+
+
+def interleaved(cmds: dict[str, list[str]], *, runs: int, warmup: int,
+                env: dict[str, str] | None = None,
+                timeout: float | None = None) -> dict[str, dict[str, Any]]:
+    """Time several commands round-robin, so a busy moment on the machine hits all of them
+    alike and their ratios hold."""
+    times = {key: Stats() for key in cmds}
+    rss = dict.fromkeys(cmds, 0.0)
+    failed: dict[str, dict[str, Any]] = {}
+    for i in range(warmup + runs):
+        for key, cmd in cmds.items():
+            if key in failed:
+                continue
+            last = run(cmd, env=env, timeout=timeout)
+            if last.returncode != 0:
+                failed[key] = {"ok": False, "error": _first_line(last.stderr or last.stdout),
+                               "returncode": last.returncode}
+            elif i >= warmup:
+                times[key].add(last.seconds)
+                rss[key] = max(rss[key], last.peak_rss_mb)
+    return {key: failed.get(key) or {"ok": True, **times[key].summary(),
+                                      "peak_rss_mb": round(rss[key], 1)} for key in cmds}
 
 
 def _first_line(text: str) -> str:

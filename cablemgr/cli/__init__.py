@@ -74,7 +74,7 @@ def sync_index(db) -> None:
             return
         from cablemgr import search
 
-        search.sync(db)
+        search.sync(db, notify=lambda message: click.echo(message, err=True))
     except (CablemgrError, sqlite3.DatabaseError) as exc:
         # sqlite3.DatabaseError: a damaged database file, which the command itself has
         # already reported; the index cannot be brought up to date from it.

@@ -306,7 +306,7 @@ def show_record(app, number: int, as_json: bool) -> None:
         for a in actions.list_actions(db, today=today(), record=number, status="all")]
     record["related"] = [
         {key: r[key] for key in ("id", "date", "kind", "post", "title")}
-        for r in search.related(db, number, limit=3)]
+        for r in search.related(db, number, limit=3, notify=notice)]
     if as_json:
         emit_json(record)
         return

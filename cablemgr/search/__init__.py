@@ -15,14 +15,13 @@ Public functions (the database first, plain data out):
 - ``reindex(db, progress=None, optimize=False)`` -> ``{"documents", "seconds", "path"}``.
 - ``doc_count(db)``, ``status(db)``, ``index_path(db)``.
 
-Each takes an optional ``notify(message)`` callback for the one-line notice printed when a
-missing or damaged index is rebuilt; without one the notice goes to stderr.
+Each takes an optional ``notify(message)`` callback for the one-line notice shown when a
+missing or damaged index is rebuilt; the CLI passes one that writes to stderr.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,8 +33,8 @@ Notify = Callable[[str], None]
 MARK = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+def _ignore(message: str) -> None:
+    """The default notice sink: services do not print; the CLI passes its own."""
 
 
 def index_path(db: Database) -> Path:
@@ -54,7 +53,7 @@ def sync(db: Database, notify: Notify | None = None) -> int:
         return 0
     from cablemgr.search import index
 
-    return index.sync(db, notify or _stderr)
+    return index.sync(db, notify or _ignore)
 
 
 def search(db: Database, query: str, *, kind: str | None = None, post: str | None = None,
@@ -69,7 +68,7 @@ def search(db: Database, query: str, *, kind: str | None = None, post: str | Non
 
     return engine.search(db, query, kind=kind, post=post, dialogue=dialogue, party=party,
                          tag=tag, since=since, until=until, limit=limit, count_by=count_by,
-                         notify=notify or _stderr)
+                         notify=notify or _ignore)
 
 
 def related(db: Database, record_number: int, limit: int = 5,
@@ -77,7 +76,7 @@ def related(db: Database, record_number: int, limit: int = 5,
     """Records most like record ``record_number``: other posts first, never itself."""
     from cablemgr.search import engine
 
-    return engine.related(db, record_number, limit=limit, notify=notify or _stderr)
+    return engine.related(db, record_number, limit=limit, notify=notify or _ignore)
 
 
 def reindex(db: Database, progress: Callable[[int, int], None] | None = None,
@@ -85,7 +84,7 @@ def reindex(db: Database, progress: Callable[[int, int], None] | None = None,
     """Rebuild the index from SQLite; ``progress(done, total)`` is called as it goes."""
     from cablemgr.search import index
 
-    return index.reindex(db, progress=progress, optimize=optimize, notify=notify or _stderr)
+    return index.reindex(db, progress=progress, optimize=optimize, notify=notify or _ignore)
 
 
 def doc_count(db: Database) -> int:

@@ -39,13 +39,12 @@ def calendar_items(db: Database, *, today: dt.date, owner: str | None = None,
             level = commitment_level(db, item)
             if tally.admit("commitment", level):
                 deadlines.append({**item, "classification": level})
-        sql = "SELECT id FROM records WHERE kind = 'meeting' AND occurred_on IS NOT NULL"
+        where = "r.kind = 'meeting' AND r.occurred_on IS NOT NULL"
         params: list[Any] = []
         if dialogue_id is not None:
-            sql += " AND dialogue_id = ?"
+            where += " AND r.dialogue_id = ?"
             params.append(dialogue_id)
-        for (number,) in db.execute(sql + " ORDER BY occurred_on, id", params).fetchall():
-            record = records.get(db, number)
+        for record in records.iter_full(db, where, params, order="r.occurred_on, r.id"):
             view = tally.record(record)
             if view is None:
                 continue

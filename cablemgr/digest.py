@@ -221,14 +221,13 @@ def digest(db: Database, *, today: dt.date, since: str | dt.date | None = "7d",
     first, last = window(today, since, until)
     start, end = first.isoformat(), last.isoformat()
     tally = Tally(parse_ceiling(class_max))
-    rows = db.execute(
-        "SELECT id FROM records WHERE occurred_on BETWEEN ? AND ? "
-        "OR substr(created_at, 1, 10) BETWEEN ? AND ? ORDER BY id",
-        (start, end, start, end)).fetchall()
+    rows = records.iter_full(
+        db, "r.occurred_on BETWEEN ? AND ? OR substr(r.created_at, 1, 10) BETWEEN ? AND ?",
+        (start, end, start, end))
     shown: dict[int, dict[str, Any]] = {}
     late = []
-    for (number,) in rows:
-        record = records.get(db, number)
+    for record in rows:
+        number = record["number"]
         view = tally.record(record)
         if view is None:
             continue

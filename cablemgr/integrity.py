@@ -79,8 +79,7 @@ def _empty(value: Any) -> bool:
 def _records(db: Database) -> Iterator[tuple[str, dict]]:
     from cablemgr import records
 
-    for (number,) in db.execute("SELECT id FROM records ORDER BY id").fetchall():
-        record = records.get(db, number)
+    for record in records.iter_full(db):
         yield record["id"], records.snapshot(record)
 
 

@@ -33,8 +33,7 @@ def export_objects(db: Database) -> Iterator[dict[str, Any]]:
                "format": d["format"], "forum": d["forum"], "lead": d["lead"],
                "started": d["started"], "status": d["status"], "parties": d["parties"]}
     uids = dict(db.execute("SELECT id, uid FROM records").fetchall())
-    for (number,) in db.execute("SELECT id FROM records ORDER BY id").fetchall():
-        record = records.get(db, number)
+    for record in records.iter_full(db):
         obj = {"type": "record", **{key: record[key] for key in RECORD_KEYS}}
         obj["links"] = [{"kind": link["kind"],
                          "to": uids.get(int(link["record"][1:])) if link["record"] else None,

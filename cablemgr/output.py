@@ -43,12 +43,15 @@ def _width(text: str) -> int:
 def _clip(text: str, limit: int) -> str:
     if _width(text) <= limit:
         return text
-    out = ""
+    # count the width as it grows: re-measuring the prefix per character was quadratic, and
+    # long titles in a `due` listing of a few thousand rows took a second
+    out, used = [], 0
     for ch in text:
-        if _width(out + ch) > limit - 1:
+        used += _width(ch)
+        if used > limit - 1:
             break
-        out += ch
-    return out + "…"
+        out.append(ch)
+    return "".join(out) + "…"
 
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,

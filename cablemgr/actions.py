@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cablemgr import dialogues, events
@@ -110,13 +111,16 @@ def add(db: Database, text: str, *, today: dt.date, owner: str | None = None,
 
 
 def _set_status(db: Database, number: int, status: str, note: str | None, *, today: dt.date,
-                who: str | None) -> dict:
-    current = get(db, number, today=today)
-    changes: dict[str, list] = {"status": [current["status"], status]}
-    note = " ".join(str(note or "").split()) or None
-    if note is not None and note != current["note"]:
-        changes["note"] = [current["note"], note]
+                who: str | None, allowed: Callable[[dict], None]) -> dict:
+    # The status check runs under the write lock: checked before BEGIN IMMEDIATE, two
+    # concurrent closes would both pass it and log two transitions from "open".
     with write(db):
+        current = get(db, number, today=today)
+        allowed(current)
+        changes: dict[str, list] = {"status": [current["status"], status]}
+        note = " ".join(str(note or "").split()) or None
+        if note is not None and note != current["note"]:
+            changes["note"] = [current["note"], note]
         db.execute("UPDATE actions SET status = ?, note = coalesce(?, note), updated_at = ? "
                    "WHERE id = ?", (status, note, now_timestamp(), number))
         events.log(db, current["id"], "update", changes, who=who)
@@ -129,20 +133,24 @@ def close(db: Database, number: int, status: str = "done", note: str | None = No
     """Mark an open action done or cancelled, with an optional note."""
     if status not in ("done", "cancelled"):
         raise InvalidInput(f"an action is closed as done or cancelled, not '{status}'")
-    current = get(db, number, today=today)
-    if current["status"] != "open":
-        raise InvalidInput(f"{current['id']} is already {current['status']}; reopen it first "
-                           f"with: cablemgr action reopen {current['id']}")
-    return _set_status(db, number, status, note, today=today, who=who)
+
+    def allowed(current: dict) -> None:
+        if current["status"] != "open":
+            raise InvalidInput(f"{current['id']} is already {current['status']}; reopen it "
+                               f"first with: cablemgr action reopen {current['id']}")
+
+    return _set_status(db, number, status, note, today=today, who=who, allowed=allowed)
 
 
 def reopen(db: Database, number: int, *, today: dt.date, note: str | None = None,
            who: str | None = None) -> dict:
     """Open a done or cancelled action again."""
-    current = get(db, number, today=today)
-    if current["status"] == "open":
-        raise InvalidInput(f"{current['id']} is already open")
-    return _set_status(db, number, "open", note, today=today, who=who)
+
+    def allowed(current: dict) -> None:
+        if current["status"] == "open":
+            raise InvalidInput(f"{current['id']} is already open")
+
+    return _set_status(db, number, "open", note, today=today, who=who, allowed=allowed)
 
 
 def is_overdue(due_on: str | None, status: str, today: dt.date) -> bool:

@@ -229,29 +229,30 @@ def update(db: Database, number: int, *, today: dt.date, status: str | None = No
     Any of status, score, note or evidence records an assessment dated ``date`` (default
     ``today``); a score or note alone is a review that keeps the current status.
     """
-    current = get(db, number, today=today)
-    assessing = any(v not in (None, "") for v in (status, score, note, evidence))
-    if not assessing and date not in (None, ""):
-        raise InvalidInput("--date dates an assessment: give it with --status, --score or "
-                           "--note")
-    if not assessing and due in (None, ""):
-        raise InvalidInput("nothing to change: give --status, --score, --note, --evidence or "
-                           "--due")
-    changes: dict[str, list] = {}
-    due_on = current["due"]
-    if due not in (None, ""):
-        due_on = _date(due, today)
-        check_due(due_on, current["made_on"])
-        if due_on != current["due"]:
-            changes["due"] = [current["due"], due_on]
-    item = None
-    if assessing:
-        item = check_assessment(db, {"date": date, "status": status or current["status"],
-                                      "score": score, "note": note, "evidence_id": evidence,
-                                      "who": who}, current["made_on"], today)
-    if not changes and item is None:
-        return current, {}
     with write(db):
+        # Read under the write lock so the diff and status change describe the row as written.
+        current = get(db, number, today=today)
+        assessing = any(v not in (None, "") for v in (status, score, note, evidence))
+        if not assessing and date not in (None, ""):
+            raise InvalidInput("--date dates an assessment: give it with --status, --score or "
+                               "--note")
+        if not assessing and due in (None, ""):
+            raise InvalidInput("nothing to change: give --status, --score, --note, --evidence or "
+                               "--due")
+        changes: dict[str, list] = {}
+        due_on = current["due"]
+        if due not in (None, ""):
+            due_on = _date(due, today)
+            check_due(due_on, current["made_on"])
+            if due_on != current["due"]:
+                changes["due"] = [current["due"], due_on]
+        item = None
+        if assessing:
+            item = check_assessment(db, {"date": date, "status": status or current["status"],
+                                          "score": score, "note": note, "evidence_id": evidence,
+                                          "who": who}, current["made_on"], today)
+        if not changes and item is None:
+            return current, {}
         if "due" in changes:
             db.execute("UPDATE commitments SET due_on = ? WHERE id = ?", (due_on, number))
         if item is not None:

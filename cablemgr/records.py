@@ -207,29 +207,31 @@ def update(db: Database, number: int, *, who: str | None = None, capture: bool =
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"cannot edit {', '.join(sorted(unknown))}")
-    current = get(db, number)
-    merged = {
-        "kind": current["kind"], "title": current["title"], "body": current["body"],
-        "date": current["date"], "post": current["post"],
-        "post_original": current["post_original"], "venue": current["venue"],
-        "dialogue": (int(current["dialogue_id"][1:]) if current["dialogue_id"] else None),
-        "parties_": current["parties"], "tags": current["tags"],
-        "classification_": current["classification"], "reference": current["reference"],
-        "author": current["author"], "portions": current["portions"],
-        "metadata": current["metadata"],
-    }
-    renames = {"parties": "parties_", "classification": "classification_"}
-    for key, value in changes.items():
-        merged[renames.get(key, key)] = value
-    values = prepare(db, **merged)
-    before = snapshot(current)
-    after = dict(before)
-    after.update({key: values[key] for key in values if key in after})
-    after["dialogue_id"] = format_id("dialogue", values["dialogue_id"])
-    changed = events.diff(before, after)
-    if not changed:
-        return current, {}
     with write(db):
+        # Read, validate and diff under the write lock: a copy read before BEGIN IMMEDIATE
+        # could be stale and the UPDATE below would silently revert a concurrent edit.
+        current = get(db, number)
+        merged = {
+            "kind": current["kind"], "title": current["title"], "body": current["body"],
+            "date": current["date"], "post": current["post"],
+            "post_original": current["post_original"], "venue": current["venue"],
+            "dialogue": (int(current["dialogue_id"][1:]) if current["dialogue_id"] else None),
+            "parties_": current["parties"], "tags": current["tags"],
+            "classification_": current["classification"], "reference": current["reference"],
+            "author": current["author"], "portions": current["portions"],
+            "metadata": current["metadata"],
+        }
+        renames = {"parties": "parties_", "classification": "classification_"}
+        for key, value in changes.items():
+            merged[renames.get(key, key)] = value
+        values = prepare(db, **merged)
+        before = snapshot(current)
+        after = dict(before)
+        after.update({key: values[key] for key in values if key in after})
+        after["dialogue_id"] = format_id("dialogue", values["dialogue_id"])
+        changed = events.diff(before, after)
+        if not changed:
+            return current, {}
         db.execute(
             "UPDATE records SET title = ?, body = ?, occurred_on = ?, post = ?, venue = ?, "
             "dialogue_id = ?, classification = ?, reference = ?, author = ?, content_hash = ?, "

@@ -1,0 +1,85 @@
+"""Regression tests for bugs found in review: each failed before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from cablemgr import actions, events, integrity, records
+from cablemgr.db import open_db
+
+TODAY = dt.date(2026, 3, 2)
+
+
+def _interleave(monkeypatch, module, first, second):
+    """Run ``first`` on one connection and ``second`` on another, the second starting right
+    after the first has read its row (the first then waits briefly before writing)."""
+    real_get = module.get
+    read, done = threading.Event(), threading.Event()
+    main = threading.get_ident()
+
+    def get(*args, **kwargs):
+        row = real_get(*args, **kwargs)
+        if threading.get_ident() == main and not read.is_set():
+            read.set()
+            done.wait(0.5)
+        return row
+
+    monkeypatch.setattr(module, "get", get)
+    errors = []
+
+    def other():
+        read.wait(5)
+        try:
+            second()
+        except Exception as exc:  # reported to the test thread below
+            errors.append(exc)
+        done.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    first()
+    thread.join()
+    monkeypatch.setattr(module, "get", real_get)
+    return errors
+
+
+def test_concurrent_record_edits_both_kept(isolated_db, monkeypatch):
+    db = open_db(isolated_db, create=True)
+    record = records.add(db, kind="meeting", title="Start", body="Body text", date="2026-03-01")
+    number = record["number"]
+
+    def second():
+        other = open_db(isolated_db)
+        records.update(other, number, venue="Geneva")
+        other.close()
+
+    errors = _interleave(monkeypatch, records,
+                         lambda: records.update(db, number, title="Renamed"), second)
+    assert errors == []
+    row = records.get(db, number)
+    assert (row["title"], row["venue"]) == ("Renamed", "Geneva")
+    changes = [e["changes"] for e in events.history(db, record["id"]) if e["action"] == "update"]
+    assert len(changes) == 2
+    assert integrity.verify(db)["ok"]
+
+
+def test_concurrent_action_closes_one_wins(isolated_db, monkeypatch):
+    db = open_db(isolated_db, create=True)
+    action = actions.add(db, "Send the note", today=TODAY)
+
+    def second():
+        other = open_db(isolated_db)
+        try:
+            actions.close(other, action["number"], "cancelled", today=TODAY)
+        finally:
+            other.close()
+
+    errors = _interleave(monkeypatch, actions,
+                         lambda: actions.close(db, action["number"], today=TODAY), second)
+    assert [str(e) for e in errors] == [
+        f"{action['id']} is already done; reopen it first with: "
+        f"cablemgr action reopen {action['id']}"]
+    updates = [e for e in events.history(db, action["id"]) if e["action"] == "update"]
+    assert len(updates) == 1
+    assert integrity.verify(db)["ok"]

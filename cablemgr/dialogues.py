@@ -30,12 +30,13 @@ def add(db: Database, name: str, fmt: str, *, party_codes: Iterable[str] = (),
         raise InvalidInput("a dialogue needs a name")
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown format '{fmt}'. Use bilateral or multilateral")
-    if db.execute("SELECT 1 FROM dialogues WHERE name = ?", (name,)).fetchone():
-        raise InvalidInput(f"a dialogue named '{name}' already exists")
     codes = parties.resolve_codes(db, party_codes)
     started_on = iso(parse_date(started)) if started else None
     now = now_timestamp()
     with write(db):
+        # checked under the write lock: two concurrent adds would otherwise both pass it
+        if db.execute("SELECT 1 FROM dialogues WHERE name = ?", (name,)).fetchone():
+            raise InvalidInput(f"a dialogue named '{name}' already exists")
         cursor = db.execute(
             "INSERT INTO dialogues (uid, name, format, forum, lead, started_on, status, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -27,10 +27,11 @@ def add(db: Database, code: str, name: str, party_type: str) -> dict:
         raise InvalidInput(f"unknown party type '{party_type}'. Use one of: {', '.join(TYPES)}")
     if not name.strip():
         raise InvalidInput("a party needs a name")
-    existing = db.execute("SELECT code FROM parties WHERE code = ?", (code,)).fetchone()
-    if existing:
-        raise InvalidInput(f"party '{existing[0]}' already exists")
     with write(db):
+        # checked under the write lock: two concurrent adds would otherwise both pass it
+        existing = db.execute("SELECT code FROM parties WHERE code = ?", (code,)).fetchone()
+        if existing:
+            raise InvalidInput(f"party '{existing[0]}' already exists")
         db.execute("INSERT INTO parties (code, name, type) VALUES (?, ?, ?)",
                    (code, name.strip(), party_type))
         from cablemgr import events

@@ -79,15 +79,21 @@ def add(db: Database, name: str, query: str, *, notify=None, **filters: Any) -> 
     name = check_name(name)
     query = " ".join(str(query or "").split())
     clean = _clean_filters(filters)
-    if db.execute("SELECT 1 FROM watches WHERE name = ?", (name,)).fetchone():
-        raise InvalidInput(f"a watch named '{name}' exists already; remove it first with: "
-                           f"cablemgr watch remove {name}")
+    _check_new(db, name)
     # a bad query or flag fails here with the search's own advice, before anything is saved
     search.search(db, query, limit=1, notify=notify, **clean)
     with write(db):
+        # again under the write lock: a concurrent add may have taken the name meanwhile
+        _check_new(db, name)
         db.execute("INSERT INTO watches (name, query, filters, created_at) VALUES (?, ?, ?, ?)",
                    (name, query, json.dumps(clean, sort_keys=True), now_timestamp()))
     return _public(get(db, name))
+
+
+def _check_new(db: Database, name: str) -> None:
+    if db.execute("SELECT 1 FROM watches WHERE name = ?", (name,)).fetchone():
+        raise InvalidInput(f"a watch named '{name}' exists already; remove it first with: "
+                           f"cablemgr watch remove {name}")
 
 
 def list_all(db: Database) -> list[dict[str, Any]]:

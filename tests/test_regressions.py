@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
+
+import pytest
 
 from cablemgr import actions, events, integrity, records
 from cablemgr.db import open_db
@@ -83,3 +88,58 @@ def test_concurrent_action_closes_one_wins(isolated_db, monkeypatch):
     updates = [e for e in events.history(db, action["id"]) if e["action"] == "update"]
     assert len(updates) == 1
     assert integrity.verify(db)["ok"]
+
+
+def test_parallel_dialogue_adds_one_wins(isolated_db, run):
+    run("init")
+    env = {**os.environ, "CABLEMGR_DB": str(isolated_db)}
+    procs = [subprocess.Popen([sys.executable, "-m", "cablemgr", "dialogue", "add", "Same",
+                               "--format", "bilateral"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [(p.wait(60), p.stderr.read()) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 1, 1, 1]
+    for code, err in results:
+        if code:
+            assert err == "Error: a dialogue named 'Same' already exists\n"
+
+
+def _race_before_write(monkeypatch, module, race):
+    """Make ``race`` run on another connection just before ``module`` opens its transaction."""
+    real_write = module.write
+
+    def write(db):
+        if not getattr(write, "raced", False):
+            write.raced = True
+            race()
+        return real_write(db)
+
+    monkeypatch.setattr(module, "write", write)
+
+
+@pytest.mark.parametrize("command", [
+    ("dialogue", "add", "Same", "--format", "bilateral"),
+    ("party", "add", "ZZ", "Zedland", "--type", "state"),
+    ("watch", "add", "mine", "norms"),
+])
+def test_create_racing_another_says_already_exists(isolated_db, run, monkeypatch, command):
+    from cablemgr import dialogues, parties, watches
+
+    run("init")
+    module = {"dialogue": dialogues, "party": parties, "watch": watches}[command[0]]
+
+    def race():
+        other = open_db(isolated_db)
+        if module is dialogues:
+            dialogues.add(other, "Same", "bilateral")
+        elif module is parties:
+            parties.add(other, "ZZ", "Zedland", "state")
+        else:
+            other.execute("INSERT INTO watches (name, query, filters, created_at) "
+                          "VALUES ('mine', 'norms', '{}', '2026-01-01T00:00:00Z')")
+            other.conn.commit()
+        other.close()
+
+    _race_before_write(monkeypatch, module, race)
+    result = run(*command, ok=False)
+    assert result.exit_code == 1, result.exception
+    assert result.output.startswith("Error: ") and "exist" in result.output

@@ -169,12 +169,17 @@ def write(db: Database) -> Iterator[Database]:
         raise _operational(exc, getattr(db, "path", Path("?"))) from None
     try:
         yield db
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        # A full disk, a read-only file or a lock timeout on a later statement is the
+        # user's to fix, not a bug: say so in one line once the transaction is undone.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise _operational(exc, getattr(db, "path", Path("?"))) from None
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    else:
-        conn.execute("COMMIT")
 
 
 def loose_permissions(path: Path) -> bool:

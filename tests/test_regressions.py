@@ -143,3 +143,23 @@ def test_create_racing_another_says_already_exists(isolated_db, run, monkeypatch
     result = run(*command, ok=False)
     assert result.exit_code == 1, result.exception
     assert result.output.startswith("Error: ") and "exist" in result.output
+
+
+def test_disk_full_during_write_is_an_error_line(isolated_db, run, monkeypatch):
+    from cablemgr import db as db_module
+
+    run("init")
+    real_open = db_module.open_db
+
+    def read_only(*args, **kwargs):
+        database = real_open(*args, **kwargs)
+        # a full disk, as seen by SQLite: no page may be added to the file
+        pages = database.execute("PRAGMA page_count").fetchone()[0]
+        database.execute(f"PRAGMA max_page_count = {pages}")
+        return database
+
+    monkeypatch.setattr(db_module, "open_db", read_only)
+    result = run("log", "--title", "Refused", "--body", "text " * 20000, ok=False)
+    assert result.exit_code == 1, result.exception
+    assert result.output.startswith("Error: database error on ")
+    assert result.output.endswith("database or disk is full\n")

@@ -7,6 +7,7 @@ the local short ids, so a file moves between databases unchanged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -127,10 +128,50 @@ def import_objects(db: Database, objects: Iterable[tuple[int, dict[str, Any]]],
             if kind == "record" and isinstance(result, int):
                 imported.append(result)
                 if obj.get("links"):
-                    pending_links.append((result, obj["links"]))
-        for number, links in pending_links:
-            _add_links(db, number, links)
+                    pending_links.append((line, result, obj["links"]))
+        for line, number, links in pending_links:
+            try:
+                _add_links(db, number, links)
+            except CablemgrError as exc:
+                raise InvalidInput(f"{source}:{line}: {exc}") from None
         _capture(db, imported, source, report)
+
+
+_TEXT = (str,)
+_ID = (str, int)
+_SHAPES: dict[str, dict[str, tuple[type, ...]]] = {
+    "party": {"code": _ID, "name": _TEXT, "party_type": _TEXT, "type_": _TEXT},
+    "dialogue": {"uid": _TEXT, "name": _TEXT, "format": _TEXT, "parties": (list,),
+                 "forum": _TEXT, "lead": _TEXT, "started": _TEXT, "status": _TEXT},
+    "record": {"uid": _TEXT, "kind": _TEXT, "title": _TEXT, "body": _TEXT, "date": _TEXT,
+               "post": _TEXT, "post_original": _TEXT, "venue": _TEXT, "dialogue": _ID,
+               "parties": (list,), "tags": (list,), "classification": _TEXT,
+               "reference": _TEXT, "author": _TEXT, "portions": (list,),
+               "metadata": (dict,), "links": (list,), "created_at": _TEXT,
+               "updated_at": _TEXT},
+    "link": {"to": _TEXT, "kind": _TEXT, "reference": _TEXT, "note": _TEXT},
+    "commitment": {"uid": _TEXT, "text": _TEXT, "dialogue": _ID, "by": (list,), "to": _TEXT,
+                   "due": _TEXT, "record": _TEXT, "category": _TEXT,
+                   "classification": _TEXT, "made_on": _TEXT, "assessments": (list,),
+                   "created_at": _TEXT},
+    "action": {"uid": _TEXT, "text": _TEXT, "owner": _TEXT, "due": _TEXT, "dialogue": _ID,
+               "record": _TEXT, "commitment": _TEXT, "status": _TEXT, "note": _TEXT,
+               "created_at": _TEXT},
+}
+_TYPE_NAMES = {str: "a string", int: "a number", list: "a list", dict: "an object"}
+
+
+def _require(obj: Any, kind: str) -> None:
+    """Refuse a field of the wrong JSON type by name: left to the services, a number for a
+    body fails deep inside with a traceback and a list for a title is stored as its repr."""
+    if not isinstance(obj, dict):
+        raise InvalidInput(f"a {kind} must be a JSON object, not {json.dumps(obj)[:40]}")
+    for key, types in _SHAPES[kind].items():
+        value = obj.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+            names = " or ".join(_TYPE_NAMES[t] for t in types)
+            raise InvalidInput(f"{kind} field '{key}' must be {names}, not "
+                               f"{json.dumps(value)[:40]}")
 
 
 def _capture(db: Database, numbers: list[int], source: str, report: ImportReport) -> None:
@@ -148,6 +189,7 @@ def _capture(db: Database, numbers: list[int], source: str, report: ImportReport
 
 
 def _import_party(db: Database, obj: dict, report: ImportReport) -> None:
+    _require(obj, "party")
     code = str(obj["code"])
     if db.execute("SELECT 1 FROM parties WHERE code = ?", (code,)).fetchone():
         report.duplicates.append(f"party:{code}")
@@ -157,6 +199,7 @@ def _import_party(db: Database, obj: dict, report: ImportReport) -> None:
 
 
 def _import_dialogue(db: Database, obj: dict, report: ImportReport) -> None:
+    _require(obj, "dialogue")
     uid = obj.get("uid")
     if (uid and db.execute("SELECT 1 FROM dialogues WHERE uid = ?", (uid,)).fetchone()) or \
             db.execute("SELECT 1 FROM dialogues WHERE name = ?", (obj["name"],)).fetchone():
@@ -169,6 +212,9 @@ def _import_dialogue(db: Database, obj: dict, report: ImportReport) -> None:
 
 
 def _import_record(db: Database, obj: dict, report: ImportReport) -> int | None:
+    _require(obj, "record")
+    for link in obj.get("links") or ():
+        _require(link, "link")
     uid = obj.get("uid")
     if uid:
         row = db.execute("SELECT id FROM records WHERE uid = ?", (uid,)).fetchone()
@@ -217,6 +263,7 @@ def _import_commitment(db: Database, obj: dict, report: ImportReport) -> None:
         if row:
             report.duplicates.append(f"C{row[0]}")
             return
+    _require(obj, "commitment")
     day = today()
     values = commitments.prepare(
         db, text=obj["text"], dialogue=obj["dialogue"], by=obj.get("by") or (),
@@ -242,6 +289,7 @@ def _import_action(db: Database, obj: dict, report: ImportReport) -> None:
         if row:
             report.duplicates.append(f"A{row[0]}")
             return
+    _require(obj, "action")
     commitment = None
     if obj.get("commitment"):
         row = db.execute("SELECT id FROM commitments WHERE uid = ?",

@@ -77,3 +77,30 @@ def test_export_to_a_file_is_atomic_and_refuses_symlinks(run, filled, tmp_path):
     run("export", "records", "-o", target)
     assert target.read_text().count("\n") == 4
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("second, message", [
+    ('{"type": "record", "title": "x", "date": "2024-01-01", "body": 5}',
+     "record field 'body' must be a string, not 5"),
+    ('{"type": "record", "title": ["a"], "date": "2024-01-01"}',
+     "record field 'title' must be a string, not [\"a\"]"),
+    ('{"type": "record", "title": "x", "date": "2024-01-01", "links": ["zz"]}',
+     "a link must be a JSON object, not \"zz\""),
+    ('{"type": "record", "title": "x", "date": "2024-01-01", "links": 5}',
+     "record field 'links' must be a list, not 5"),
+    ('{"type": "party", "code": "ZZ", "name": 5}', "party field 'name' must be a string, not 5"),
+    ('{"type": "dialogue", "name": 5, "format": "bilateral"}',
+     "dialogue field 'name' must be a string, not 5"),
+])
+def test_wrongly_typed_native_field_is_an_error_line(run, filled, tmp_path, isolated_db,
+                                                       second, message):
+    import sqlite3
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "record", "kind": "report", "title": "ok", "date": "2024-01-01"}\n'
+                   + second + "\n")
+    before = list(sqlite3.connect(isolated_db).iterdump())
+    result = run("import", bad, ok=False)
+    assert result.exit_code == 1, result.exception
+    assert result.output.startswith("Error: ") and f"{bad}:2: {message}\n" in result.output
+    assert list(sqlite3.connect(isolated_db).iterdump()) == before

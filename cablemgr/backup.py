@@ -53,7 +53,10 @@ def _fsync_folder(folder: Path) -> None:
 
 def _private_temp(folder: Path, name: str) -> Path:
     """An empty 0600 file beside the target (same file system, so the final rename is atomic)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {folder / name}: {exc.strerror or exc}") from None
     os.close(fd)
     return Path(tmp)
 
@@ -111,6 +114,10 @@ def backup(db: Database, path: Path | str) -> dict[str, Any]:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
         _fsync_folder(target.parent)
+    except OSError as exc:
+        # a full disk or a folder we may not write to is the user's to fix, not a bug
+        _remove(tmp)
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         _remove(tmp)
         raise

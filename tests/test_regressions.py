@@ -163,3 +163,15 @@ def test_disk_full_during_write_is_an_error_line(isolated_db, run, monkeypatch):
     assert result.exit_code == 1, result.exception
     assert result.output.startswith("Error: database error on ")
     assert result.output.endswith("database or disk is full\n")
+
+
+@pytest.mark.parametrize("args, target", [
+    (("export", "records", "-o"), "/proc/x.jsonl"),
+    (("backup",), "/proc/x.db"),
+])
+def test_unwritable_output_file_is_an_error_line(run, args, target):
+    run("init")
+    result = run(*args, target, ok=False)
+    assert result.exit_code == 1, result.exception
+    assert result.output.startswith(f"Error: cannot write {target}: ")
+    assert result.output.count("\n") == 1

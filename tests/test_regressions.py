@@ -175,3 +175,21 @@ def test_unwritable_output_file_is_an_error_line(run, args, target):
     assert result.exit_code == 1, result.exception
     assert result.output.startswith(f"Error: cannot write {target}: ")
     assert result.output.count("\n") == 1
+
+
+def test_index_folder_that_is_a_file(run, isolated_db):
+    run("init")
+    folder = isolated_db.parent / (isolated_db.name + ".index")
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    folder.write_text("not a folder")
+    result = run("log", "--title", "Saved anyway", "--body", "text")
+    assert result.stderr.startswith("Warning: search index not updated (")
+    assert result.stderr.count("\n") == 1
+    result = run("search", "saved", ok=False)
+    assert result.exit_code == 1, result.exception
+    # the catch-up before searching warns as any command does; the search itself fails
+    assert result.output.splitlines()[-1] == (
+        f"Error: cannot use the search index at {folder}: File exists")

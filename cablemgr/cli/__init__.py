@@ -75,9 +75,10 @@ def sync_index(db) -> None:
         from cablemgr import search
 
         search.sync(db, notify=lambda message: click.echo(message, err=True))
-    except (CablemgrError, sqlite3.DatabaseError) as exc:
+    except (CablemgrError, sqlite3.DatabaseError, OSError) as exc:
         # sqlite3.DatabaseError: a damaged database file, which the command itself has
-        # already reported; the index cannot be brought up to date from it.
+        # already reported; the index cannot be brought up to date from it. OSError: the
+        # index folder cannot be used; the write is saved either way.
         click.echo(f"Warning: search index not updated ({exc}); "
                    "it will catch up on the next command.", err=True)
 

@@ -141,11 +141,10 @@ def _locked(path: Path, name: str, timeout: float) -> Iterator[None]:
     fcntl/msvcrt locks die with their process, so a killed cablemgr never leaves the index
     locked.
     """
-    _ensure_folder(path)
     lock = FileLock(str(path / name))
     deadline = time.monotonic() + timeout
     delay = 0.01
-    while not lock.acquire(blocking=False):
+    while not _try_lock(path, lock):
         if time.monotonic() >= deadline:
             raise IndexBusy(
                 f"the search index {path} is busy in another cablemgr process (waited "
@@ -158,6 +157,17 @@ def _locked(path: Path, name: str, timeout: float) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _try_lock(path: Path, lock: FileLock) -> bool:
+    # The folder may be a plain file, unwritable or on a full disk: name it, so the user can
+    # fix it, rather than fail with an OSError traceback.
+    try:
+        _ensure_folder(path)
+        return lock.acquire(blocking=False)
+    except OSError as exc:
+        raise DatabaseError(f"cannot use the search index at {path}: "
+                            f"{exc.strerror or exc}") from None
 
 
 def _rebuild_running(path: Path) -> bool:

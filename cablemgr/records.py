@@ -242,6 +242,11 @@ def update(db: Database, number: int, *, who: str | None = None, capture: bool =
         _write_sets(db, number, values["parties"], values["tags"])
         events.log(db, current["id"], "update", changed, who=who)
         enqueue(db, current["id"])
+        if "post" in changed:
+            # an action's search document carries its record's post (search/documents.py)
+            for (action,) in db.execute("SELECT id FROM actions WHERE record_id = ?",
+                                        (number,)).fetchall():
+                enqueue(db, format_id("action", action))
         captured = None
         if capture and current["kind"] == "meeting":
             from cablemgr import inline

@@ -193,3 +193,13 @@ def test_index_folder_that_is_a_file(run, isolated_db):
     # the catch-up before searching warns as any command does; the search itself fails
     assert result.output.splitlines()[-1] == (
         f"Error: cannot use the search index at {folder}: File exists")
+
+
+def test_action_found_by_its_records_new_post(run):
+    run("init")
+    run("report", "--post", "Geneva", "--subject", "Working group", "--date", "2024-05-02",
+        "--body", "Text of the report.")
+    run("action", "add", "Brief the delegation", "--record", "R1")
+    run("edit", "R1", "--post", "Vienna")
+    found = run.json("search", "--kind", "action", "--post", "Vienna")
+    assert [hit["id"] for hit in found["hits"]] == ["A1"]

@@ -242,6 +242,12 @@ def update(db: Database, number: int, *, who: str | None = None, capture: bool =
         _write_sets(db, number, values["parties"], values["tags"])
         events.log(db, current["id"], "update", changed, who=who)
         enqueue(db, current["id"])
+        if "body" in changed:
+            # a sketch of the old body would keep flagging (or hiding) near duplicates
+            from cablemgr.ingest import similarity
+
+            db.execute("DELETE FROM record_sketches WHERE record_id = ?", (number,))
+            similarity.store(db, number, similarity.shingles(values["body"]))
         if "post" in changed:
             # an action's search document carries its record's post (search/documents.py)
             for (action,) in db.execute("SELECT id FROM actions WHERE record_id = ?",

@@ -203,3 +203,20 @@ def test_action_found_by_its_records_new_post(run):
     run("edit", "R1", "--post", "Vienna")
     found = run.json("search", "--kind", "action", "--post", "Vienna")
     assert [hit["id"] for hit in found["hits"]] == ["A1"]
+
+
+def test_edited_body_gets_a_fresh_sketch(run, isolated_db):
+    from cablemgr.ingest import similarity
+
+    run("init")
+    run("log", "--title", "Talks", "--body", "the old wording of these notes, long enough")
+    new = "entirely different text about another meeting on another day"
+    run("edit", "R1", "--body", new)
+    db = open_db(isolated_db)
+    stored = sorted(row[0] for row in db.execute(
+        "SELECT hash FROM record_sketches WHERE record_id = 1"))
+    assert stored == sorted(similarity.sketch(similarity.shingles(new)) or [similarity.NO_SKETCH])
+
+
+def test_related_help_names_the_argument_id(run):
+    assert "related [OPTIONS] ID\n" in run("related", "--help").output

@@ -106,13 +106,13 @@ def _print_facets(result: dict[str, Any]) -> None:
 
 
 @click.command(name="related")
-@click.argument("record_id")
+@click.argument("record_id", metavar="ID")
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
               help="Show at most this many records.")
 @json_option
 @click.pass_obj
 def related_command(app, record_id: str, limit: int, as_json: bool) -> None:
-    """Show records about the same thing as RECORD_ID, other posts first.
+    """Show records about the same thing as ID, other posts first.
 
     Example: cablemgr related R12
     """

@@ -143,3 +143,12 @@ def test_cli_bad_input_changes_nothing(run, cli_db, isolated_db, args, code, mes
     result = run("action", *args, ok=False)
     assert result.exit_code == code and message in result.stderr
     assert list(sqlite3.connect(isolated_db).iterdump()) == before
+
+
+def test_reopen_takes_a_note(run):
+    run("init")
+    run("action", "add", "Send the non-paper")
+    run("action", "done", "A1")
+    run("action", "reopen", "A1", "--note", "the reply never arrived")
+    item = run.json("action", "show", "A1")
+    assert (item["status"], item["note"]) == ("open", "the reply never arrived")

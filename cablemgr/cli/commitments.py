@@ -277,15 +277,16 @@ def action_cancel(app, item_id, note) -> None:
 
 @action_group.command(name="reopen")
 @click.argument("item_id", metavar="ID")
+@click.option("--note", help="Why it is open again.")
 @click.pass_obj
-def action_reopen(app, item_id) -> None:
+def action_reopen(app, item_id, note) -> None:
     """Open a done or cancelled action again.
 
-    Example: cablemgr action reopen A7
+    Example: cablemgr action reopen A7 --note "the reply never arrived"
     """
     from cablemgr import actions
 
-    item = actions.reopen(app.db(), _number(item_id, "action"), today=_today())
+    item = actions.reopen(app.db(), _number(item_id, "action"), today=_today(), note=note)
     notice(f"{item['id']}: open again.")
 
 

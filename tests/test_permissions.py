@@ -8,6 +8,8 @@ import stat
 
 import pytest
 
+from cablemgr.errors import InvalidInput
+
 
 def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
@@ -84,7 +86,7 @@ def test_interrupted_write_leaves_no_temporary_file(tmp_path, monkeypatch):
 
     (tmp_path / "briefing.html").write_text("old version")
     monkeypatch.setattr(fileio.os, "fsync", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(InvalidInput, match="No space left on device"):
         fileio.atomic_write(tmp_path / "briefing.html", "new version")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["briefing.html"]
     assert (tmp_path / "briefing.html").read_text() == "old version"

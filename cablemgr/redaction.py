@@ -75,10 +75,13 @@ def record_view(record: dict[str, Any], ceiling: str | None) -> dict[str, Any] |
     Returns ``title``, ``body``, ``classification`` (the highest level actually shown),
     ``redacted`` (``[{"n", "level"}]`` of withheld paragraphs) and ``title_withheld``.
     """
-    # a paragraph marked higher than the stored level (an edit after import) raises it
+    # a paragraph or a title marked higher than the stored level (an edit after import)
+    # raises it: a marked title on a lower body must not be shown above the ceiling
+    title_mark, title_has_mark = _mark(record["title"])
     overall = classification.highest(
         [record["classification"]] + [p["level"] for p in paragraphs(record["body"], "")
-                                      if p["marked"] and p["level"] != UNKNOWN])
+                                      if p["marked"] and p["level"] != UNKNOWN]
+        + ([title_mark] if title_has_mark and title_mark != UNKNOWN else []))
     whole = {"title": record["title"], "body": record["body"], "classification": overall,
              "redacted": [], "title_withheld": False}
     parts = paragraphs(record["body"], overall)

@@ -197,6 +197,13 @@ def _readable(name: str, text: str) -> str:
     return " ".join(text.split())
 
 
+def _title_mark(title: str) -> str | None:
+    from cablemgr.redaction import _mark
+
+    level, marked = _mark(title)
+    return level if marked else None
+
+
 def _confidential_texts(db, today) -> list[str]:
     """Every paragraph, subject, commitment, note and action above RESTRICTED, without its
     portion mark."""
@@ -209,7 +216,7 @@ def _confidential_texts(db, today) -> list[str]:
         record = records.get(db, number)
         texts += [p["text"] for p in paragraphs(record["body"], record["classification"])
                   if p["level"] in above]
-        if record["classification"] in above and not record["title"].startswith("("):
+        if record["classification"] in above or _title_mark(record["title"]) in above:
             texts.append(record["title"])
     for item in commitments.list_commitments(db, today=today):
         if commitment_level(db, item) in above:
@@ -248,3 +255,13 @@ def test_sample_records_under_a_restricted_ceiling_carry_no_confidential_text(
     # and the portion-marked CONFIDENTIAL cables are there, redacted
     assert "[paragraph 4 withheld: CONFIDENTIAL]" in found["digest-md"]
     assert "The MFA confirmed 15 December in Beijing" in found["digest-html"]
+
+
+def test_confidential_subject_on_an_unclassified_body_is_withheld(run):
+    from cablemgr import redaction
+
+    record = {"title": "(C) Talks on the new channel", "body": "(U) An open paragraph.",
+              "classification": "UNCLASSIFIED"}
+    view = redaction.record_view(record, "UNCLASSIFIED")
+    assert view is None or view["title_withheld"]
+    assert view is None or "Talks on the new channel" not in view["title"]

@@ -245,3 +245,11 @@ def test_near_duplicate_measure():
     # portion marks and paragraph numbers do not count
     marked = "1. (C) " + text
     assert similarity.shingles(marked) == similarity.shingles("(U) " + text)
+
+
+def test_cable_subject_marked_above_the_header_raises_the_record():
+    record = cable.parse("CLASSIFICATION: UNCLASSIFIED\nSUBJECT: (C) Channel talks\n"
+                         "DATE: 2025-03-14\n\n1. (U) An open paragraph.\n")
+    assert record["classification"] == "CONFIDENTIAL"
+    assert record["warnings"] == ["header says UNCLASSIFIED but the subject is CONFIDENTIAL; "
+                                  "filed as CONFIDENTIAL"]

@@ -117,7 +117,29 @@ def from_headers(headers: dict[str, tuple[str, int]], body: str, body_line: int,
     raised = raised_classification(record)
     if raised:
         record["warnings"].append(raised)
+    raised = _raise_to_subject(record)
+    if raised:
+        record["warnings"].append(raised)
     return record
+
+
+def _raise_to_subject(record: dict[str, Any]) -> str | None:
+    """File the record at its subject's portion mark when that is higher: the subject is
+    shown wherever the record is, so it must not sit above the record's level."""
+    from cablemgr import classification
+
+    m = _PORTION.match(record["title"] or "")
+    if not m or m[2] not in PORTION_LEVELS:
+        return None
+    subject = PORTION_LEVELS[m[2]]
+    levels = [record["classification"]] + [p["level"] for p in record["portions"]]
+    levels = [level for level in levels if level]
+    stated = max(levels, key=classification.rank) if levels else None
+    if stated and classification.rank(subject) <= classification.rank(stated):
+        return None
+    record["classification"] = subject
+    return (f"header says {stated or 'nothing'} but the subject is {subject}; "
+            f"filed as {subject}")
 
 
 def raised_classification(record: dict[str, Any]) -> str | None:

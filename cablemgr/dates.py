@@ -86,11 +86,13 @@ def _month_number(name: str) -> int | None:
     return None
 
 
-def parse_date(text, *, base: dt.date | None = None, end: bool = False) -> dt.date:
+def parse_date(text, *, base: dt.date | None = None, end: bool = False,
+               relative: bool = True) -> dt.date:
     """Read ``text`` as a date; raise InvalidInput naming the accepted forms otherwise.
 
     ``end`` makes partial dates (``2024``, ``2024-03``) mean their last day, as an inclusive
-    upper bound should.
+    upper bound should. ``relative=False`` refuses forms counted from today (``yesterday``,
+    ``-2d``, ``next friday``): in a file they would be read against the day of import.
     """
     if isinstance(text, dt.datetime):
         return text.date()
@@ -102,14 +104,14 @@ def parse_date(text, *, base: dt.date | None = None, end: bool = False) -> dt.da
         raise _error(raw)
     base = base or today()
     try:
-        return _parse(raw, s, base, end)
+        return _parse(raw, s, base, end, relative)
     except (OverflowError, ValueError):
         # relative forms counted from a base at the edge of the calendar (a meeting dated
         # 9999-12-31 with "due:tomorrow") step outside what a date can hold
         raise _error(raw) from None
 
 
-def _parse(raw: str, s: str, base: dt.date, end: bool) -> dt.date:
+def _parse(raw: str, s: str, base: dt.date, end: bool, relative: bool = True) -> dt.date:
     if m := _ISO.match(s):
         year, month, day = int(m[1]), m[2], m[3]
         if month is None:
@@ -131,6 +133,13 @@ def _parse(raw: str, s: str, base: dt.date, end: bool) -> dt.date:
         if month is None:
             raise _error(raw)
         return _make(raw, year, month, day)
+    if not relative:
+        if s in ("today", "now", "yesterday", "tomorrow") or any(
+                form.match(s) for form in (_SIGNED, _IN, _AGO, _WEEKDAY, _EDGE)):
+            raise InvalidInput(f"date '{raw}' is relative; a file must give the date itself "
+                               f"(e.g. 2024-03-14), as it would be read against the day of "
+                               f"import")
+        raise _error(raw)
     if s in ("today", "now"):
         return base
     if s == "yesterday":

@@ -220,3 +220,13 @@ def test_edited_body_gets_a_fresh_sketch(run, isolated_db):
 
 def test_related_help_names_the_argument_id(run):
     assert "related [OPTIONS] ID\n" in run("related", "--help").output
+
+
+def test_relative_date_in_an_imported_header_is_refused(run, tmp_path):
+    run("init")
+    cable = tmp_path / "cable.txt"
+    cable.write_text("SUBJECT: Talks\nDATE: yesterday\nFROM: Geneva\n\n1. (U) Text.\n")
+    result = run("import", cable, ok=False)
+    assert result.exit_code == 1, result.exception
+    assert "date 'yesterday' is relative" in result.output
+    assert run.json("list") == []

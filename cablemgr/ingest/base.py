@@ -293,7 +293,8 @@ def iso_date(value: str | None, line: int) -> str | None:
     if not value:
         return None
     try:
-        return parse_date(value).isoformat()
+        # a header's date describes the document, not the day it happens to be imported
+        return parse_date(value, relative=False).isoformat()
     except InvalidInput as exc:
         raise ParseError(str(exc), line) from None
 

@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO := CABLEMGR_DB=demo/cablemgr.db CABLEMGR_USER=demo $(BIN)/cablemgr
+# The sample records describe the unit's situation on 2026-11-23; the demo pins that day so
+# what is overdue or due soon stays the same whenever it runs.
+DEMO := CABLEMGR_DB=demo/cablemgr.db CABLEMGR_USER=demo CABLEMGR_TODAY=2026-11-23 $(BIN)/cablemgr
 
 .PHONY: demo test lint clean
 
@@ -20,7 +22,11 @@ demo: $(STAMP)
 	$(DEMO) init
 	$(DEMO) import sample_records/
 	$(DEMO) list --limit 10
-	$(DEMO) show R1
+	$(DEMO) search attribution --post geneva
+	$(DEMO) due --within 14d
+	$(DEMO) digest --since 7d
+	$(DEMO) export commitments --format html -o demo/briefing.html
+	@echo "Try: CABLEMGR_DB=demo/cablemgr.db .venv/bin/cablemgr --help"
 
 lint: $(STAMP)
 	$(BIN)/ruff check cablemgr tests

@@ -230,3 +230,12 @@ def test_relative_date_in_an_imported_header_is_refused(run, tmp_path):
     assert result.exit_code == 1, result.exception
     assert "date 'yesterday' is relative" in result.output
     assert run.json("list") == []
+
+
+def test_edits_with_tags_and_parties_out_of_order_still_verify(run):
+    run("log", "--title", "t", "--tag", "b", "--tag", "a", "--body", "x")
+    run("edit", "R1", "--tag", "z", "--tag", "a")
+    run("edit", "R1", "--with", "US", "--with", "FR")
+    result = run.json("verify")
+    assert result["ok"], result["problems"]
+    assert run.json("show", "R1")["tags"] == ["a", "z"]

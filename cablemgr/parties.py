@@ -42,8 +42,11 @@ def add(db: Database, code: str, name: str, party_type: str) -> dict:
 
 
 def get(db: Database, code: str) -> dict:
-    row = db.execute("SELECT code, name, type, builtin FROM parties WHERE code = ?",
-                     (code.strip(),)).fetchone()
+    try:
+        row = db.execute("SELECT code, name, type, builtin FROM parties WHERE code = ?",
+                         (code.strip(),)).fetchone()
+    except UnicodeEncodeError:  # bytes that were not UTF-8: no party can have that code
+        row = None
     if not row:
         raise NotFound(f"unknown party '{code}'. See: cablemgr party list")
     return {"code": row[0], "name": row[1], "type": row[2], "builtin": bool(row[3])}

@@ -239,3 +239,15 @@ def test_edits_with_tags_and_parties_out_of_order_still_verify(run):
     result = run.json("verify")
     assert result["ok"], result["problems"]
     assert run.json("show", "R1")["tags"] == ["a", "z"]
+
+
+def test_search_filters_name_unknown_dialogues_and_parties(run):
+    run("init")
+    run("dialogue", "add", "China bilateral cyber dialogue", "--format", "bilateral")
+    run("log", "--title", "Hotline", "--dialogue", "china", "--with", "CN", "--body", "hotline")
+    assert run.json("search", "hotline", "--dialogue", "china")["total"] == 1
+    assert run.json("search", "hotline", "--party", "cn")["total"] == 1
+    for args in (["--dialogue", "chinaa"], ["--party", "XX"]):
+        result = run("search", "hotline", *args, ok=False)
+        assert result.exit_code == 1 and result.output.startswith("Error: unknown")
+    assert run("watch", "add", "w", "hotline", "--dialogue", "nope", ok=False).exit_code == 1

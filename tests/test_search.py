@@ -292,7 +292,9 @@ def test_bad_flags(corpus):
                                    "post:gen\udcff~"])
 def test_text_that_was_not_utf8_finds_nothing_without_failing(corpus, query):
     assert find(corpus, query)["total"] == 0
-    assert find(corpus, "x", party="\udcff", tag="\udcff")["total"] == 0
+    assert find(corpus, "x", tag="\udcff")["total"] == 0
+    with pytest.raises(NotFound, match="unknown party"):
+        find(corpus, "x", party="\udcff")
     with pytest.raises(InvalidInput, match="has no letters or digits"):
         find(corpus, "x", post="\udcff")
 

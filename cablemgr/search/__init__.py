@@ -64,8 +64,15 @@ def search(db: Database, query: str, *, kind: str | None = None, post: str | Non
 
     Raises InvalidInput with a hint for a query that cannot be read.
     """
+    from cablemgr import dialogues, parties
     from cablemgr.search import engine
 
+    # an unknown or ambiguous dialogue or party is a mistake to report, as list does,
+    # not a filter that silently matches nothing
+    if dialogue:
+        dialogue = dialogues.get(db, dialogues.resolve(db, dialogue))["name"]
+    if party:
+        party = parties.get(db, party)["code"]
     return engine.search(db, query, kind=kind, post=post, dialogue=dialogue, party=party,
                          tag=tag, since=since, until=until, limit=limit, count_by=count_by,
                          notify=notify or _ignore)

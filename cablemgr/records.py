@@ -71,8 +71,9 @@ def prepare(db: Database, *, kind: str, title: str | None, body: str = "",
     if not title:
         raise InvalidInput(f"a {kind} needs a {'title' if kind == 'meeting' else 'subject'}")
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n")
+    # a body typed or piped with portion marks counts them, as an imported cable does
     portions = [{"n": p["n"], "level": classification.parse_level(p["level"])}
-                for p in portions]
+                for p in (portions or portion_marks(body))]
     level = classification.highest(
         [classification.parse_level(classification_)] + [p["level"] for p in portions])
     dialogue_id = None
@@ -130,6 +131,17 @@ def add(db: Database, *, uid: str | None = None, who: str | None = None,
     if on_capture and captured is not None:
         on_capture(captured)
     return record
+
+
+def portion_marks(body: str) -> list[dict]:
+    """The portion marks of a body's paragraphs (``1. (C) …``); foreign marks are refused."""
+    from cablemgr.ingest.base import ParseError
+    from cablemgr.ingest.cable import portions
+
+    try:
+        return portions(body)
+    except ParseError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _write_sets(db: Database, number: int, codes: list[str], tags: list[str]) -> None:
@@ -225,6 +237,8 @@ def update(db: Database, number: int, *, who: str | None = None, capture: bool =
         renames = {"parties": "parties_", "classification": "classification_"}
         for key, value in changes.items():
             merged[renames.get(key, key)] = value
+        if "body" in changes:
+            merged["portions"] = ()  # read again from the new body
         values = prepare(db, **merged)
         before = snapshot(current)
         after = dict(before)
@@ -236,10 +250,11 @@ def update(db: Database, number: int, *, who: str | None = None, capture: bool =
         db.execute(
             "UPDATE records SET title = ?, body = ?, occurred_on = ?, post = ?, venue = ?, "
             "dialogue_id = ?, classification = ?, reference = ?, author = ?, content_hash = ?, "
-            "updated_at = ? WHERE id = ?",
+            "portions = ?, updated_at = ? WHERE id = ?",
             (values["title"], values["body"], values["date"], values["post"], values["venue"],
              values["dialogue_id"], values["classification"], values["reference"],
-             values["author"], content_hash(values["body"]), now_timestamp(), number))
+             values["author"], content_hash(values["body"]), json.dumps(values["portions"]),
+             now_timestamp(), number))
         _write_sets(db, number, values["parties"], values["tags"])
         events.log(db, current["id"], "update", changed, who=who)
         enqueue(db, current["id"])

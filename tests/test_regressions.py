@@ -251,3 +251,19 @@ def test_search_filters_name_unknown_dialogues_and_parties(run):
         result = run("search", "hotline", *args, ok=False)
         assert result.exit_code == 1 and result.output.startswith("Error: unknown")
     assert run("watch", "add", "w", "hotline", "--dialogue", "nope", ok=False).exit_code == 1
+
+
+def test_portion_marks_typed_in_a_report_raise_its_level_and_posts_are_normalised(run):
+    result = run("report", "--post", "EMBASSY BERLIN", "--subject", "APT28", "--class", "c",
+                 "--date", "2024-05-03", "--body", "1. (U) open para.\n\n2. (S) secret para.")
+    assert "filed as SECRET" in result.stderr
+    record = run.json("show", "R1")
+    assert record["classification"] == "SECRET"
+    assert record["portions"] == [{"n": 1, "level": "UNCLASSIFIED"}, {"n": 2, "level": "SECRET"}]
+    assert (record["post"], record["post_original"]) == ("Berlin", "EMBASSY BERLIN")
+    assert [r["id"] for r in run.json("list", "--post", "berlin")] == ["R1"]
+    run("edit", "R1", "--body", "1. (U) all open now.")
+    assert run.json("show", "R1")["portions"] == [{"n": 1, "level": "UNCLASSIFIED"}]
+    assert run.json("verify")["ok"]
+    refused = run("log", "--title", "x", "--body", "1. (TS) top secret", ok=False)
+    assert refused.exit_code == 1 and "(TS)" in refused.output

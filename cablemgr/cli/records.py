@@ -15,6 +15,13 @@ from cablemgr.output import emit_json, notice, safe, table
 CLASS_CHOICES = "UNCLASSIFIED, RESTRICTED, CONFIDENTIAL or SECRET (U, R, C, S)"
 
 
+def normalise_post(post: str | None) -> str | None:
+    """'EMBASSY BERLIN' is filed under Berlin, as an imported cable from that post is."""
+    from cablemgr.ingest.cable import normalise_post as normalise
+
+    return normalise(post) if post else None
+
+
 def read_body(body: str | None, file: str | None) -> str | None:
     """The body from --body, --file PATH|-, or None when neither was given."""
     if body is not None and file is not None:
@@ -136,6 +143,7 @@ def log_command(app, title, date, dialogue, with_, venue, tags, level, body, fil
         if typed:
             _keep_notes(original, "cablemgr log --file {path}")
         raise
+    _say_if_raised(record, merged["classification"])
     click.echo(record["id"])
 
 
@@ -233,10 +241,21 @@ def report_command(app, post, date, subject, reference, dialogue, with_, tags, l
     db = app.db(create=True)
     record = records.add(
         db, kind="report", title=merged["subject"] or first_line_title(text), body=text,
-        date=merged["date"] or "today", post=merged["post"], reference=merged["ref"],
+        date=merged["date"] or "today", post=normalise_post(merged["post"]),
+        post_original=merged["post"], reference=merged["ref"],
         dialogue=merged["dialogue"], parties_=notes.split_list(merged["with"]),
         tags=notes.split_list(merged["tags"]), classification_=merged["classification"])
+    _say_if_raised(record, merged["classification"])
     click.echo(record["id"])
+
+
+def _say_if_raised(record: dict, stated: str | None) -> None:
+    """Warn when portion marks in the body filed the record above the level given."""
+    from cablemgr.classification import parse_level, rank
+
+    if rank(record["classification"]) > rank(parse_level(stated)):
+        notice(f"Warning: {record['id']} filed as {record['classification']}: a paragraph is "
+               f"marked above {parse_level(stated)}")
 
 
 @click.command(name="list")

@@ -539,7 +539,7 @@ def test_cli_suggestion_and_count_by(corpus):
     assert "Did you mean: attribution" in result.stderr
     assert result.stdout.strip() == "0 hits"
     result = invoke(corpus, "search", "attribution", "--count-by", "post")
-    assert result.stdout.splitlines() == ["post    count", "Geneva  2", "Berlin  1",
+    assert result.stdout.splitlines() == ["POST    COUNT", "Geneva  2", "Berlin  1",
                                           "(none)  1", "4 matches"]
 
 

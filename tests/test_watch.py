@@ -79,7 +79,7 @@ def test_table_output(unit):
     assert "R1  2024-05-03  report  Berlin  Berlin on APT28" in text
     assert unit("watch", "run").stdout == "apt28: 0 new, 2 matches in all\n"
     listing = unit("watch", "list").stdout.splitlines()
-    assert listing[0].split() == ["name", "query", "filters", "last", "run", "seen"]
+    assert listing[0].split() == ["NAME", "QUERY", "FILTERS", "LAST", "RUN", "SEEN"]
 
 
 def test_remove_forgets_what_was_seen(unit):

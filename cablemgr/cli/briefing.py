@@ -234,7 +234,7 @@ def watch_list(app, as_json) -> None:
         return
     click.echo(table([(w["name"], w["query"], _filters_text(w["filters"]),
                        (w["last_run_at"] or "never")[:16].replace("T", " "), w["seen"])
-                      for w in rows], ["name", "query", "filters", "last run", "seen"],
+                      for w in rows], ["NAME", "QUERY", "FILTERS", "LAST RUN", "SEEN"],
                      max_widths={1: 50, 2: 40}))
 
 

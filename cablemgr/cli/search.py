@@ -101,7 +101,7 @@ def _print_facets(result: dict[str, Any]) -> None:
     rows = [(safe(value, keep_newlines=False), count)
             for value, count in result["facets"].items()]
     if rows:
-        click.echo(table(rows, [result["count_by"], "count"]))
+        click.echo(table(rows, [result["count_by"].upper(), "COUNT"]))
     click.echo(f"{result['total']} match{'es' if result['total'] != 1 else ''}")
 
 
@@ -128,7 +128,7 @@ def related_command(app, record_id: str, limit: int, as_json: bool) -> None:
         notice("No related records.")
         return
     click.echo(table([(r["id"], r["date"] or "", r["kind"], _where(r), r["title"])
-                      for r in rows], ["id", "date", "kind", "where", "title"],
+                      for r in rows], ["ID", "DATE", "KIND", "WHERE", "TITLE"],
                      max_widths={3: 24, 4: 80}))
 
 

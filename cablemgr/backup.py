@@ -75,7 +75,14 @@ def _integrity_problem(conn: sqlite3.Connection) -> str | None:
 
 def _target(path: Path | str) -> Path:
     """Where a backup goes: PATH itself, or a time-stamped file when PATH is a folder."""
+    wants_folder = str(path).endswith(("/", "\\"))
     path = Path(path).expanduser()
+    if wants_folder and not path.exists():
+        # 'backup backups/' names a folder to keep dated copies in: make it, privately
+        try:
+            path.mkdir(mode=0o700, parents=True)
+        except OSError as exc:
+            raise InvalidInput(f"cannot create folder {path}: {exc.strerror}") from None
     if path.is_dir():
         return path / f"cablemgr-{_stamp()}.db"
     if path.is_symlink():

@@ -267,3 +267,10 @@ def test_portion_marks_typed_in_a_report_raise_its_level_and_posts_are_normalise
     assert run.json("verify")["ok"]
     refused = run("log", "--title", "x", "--body", "1. (TS) top secret", ok=False)
     assert refused.exit_code == 1 and "(TS)" in refused.output
+
+
+def test_backup_to_a_new_folder_with_a_trailing_slash(run, tmp_path):
+    run("log", "--title", "t", "--body", "x")
+    run("backup", f"{tmp_path}/backups/")
+    (copy,) = (tmp_path / "backups").iterdir()
+    assert copy.name.startswith("cablemgr-") and copy.suffix == ".db"

@@ -22,9 +22,10 @@ import datetime as dt
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from cablemgr import actions, commitments, records
+from cablemgr import actions, classification, commitments, records, redaction
 from cablemgr.dates import parse_date
 from cablemgr.errors import InvalidInput
+from cablemgr.ids import format_id
 from cablemgr.redaction import Tally, action_level, commitment_level, parse_ceiling
 
 if TYPE_CHECKING:
@@ -212,6 +213,53 @@ def _actions_due(db: Database, tally: Tally, today: dt.date, start: str, end: st
     return rows
 
 
+LATE_LIMIT = 20
+
+
+def _filed_dated_outside(db: Database, tally: Tally, start: str, end: str
+                         ) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``LATE_LIMIT`` records filed in the period but dated outside it, and how many
+    there are in all that the ceiling lets through.
+
+    A bulk import files everything on one day, so this reads one summary row per listed record
+    and counts the rest in SQL instead of loading each record. The stored classification
+    decides: a record above the ceiling is counted as withheld and not listed (its paragraphs
+    are not read, so none is shown in part here).
+    """
+    where = ("occurred_on IS NOT NULL AND occurred_on NOT BETWEEN ? AND ? "
+             "AND substr(created_at, 1, 10) BETWEEN ? AND ?")
+    params: list[Any] = [start, end, start, end]
+    if tally.ceiling is not None:
+        levels = classification.LEVELS[:classification.rank(tally.ceiling) + 1]
+        marks = ",".join("?" * len(levels))
+        above = db.execute(f"SELECT COUNT(*) FROM records WHERE {where} "
+                           f"AND classification NOT IN ({marks})",
+                           params + list(levels)).fetchone()[0]
+        if above:
+            tally.withheld["record"] = tally.withheld.get("record", 0) + above
+        where += f" AND classification IN ({marks})"
+        params += list(levels)
+    total = db.execute(f"SELECT COUNT(*) FROM records WHERE {where}", params).fetchone()[0]
+    late = []
+    for (number, kind, date, created, post, venue, reference, title,
+         level) in db.execute(
+            f"SELECT id, kind, occurred_on, created_at, post, venue, reference, title, "
+            f"classification FROM records WHERE {where} "
+            f"ORDER BY created_at DESC, id DESC LIMIT {LATE_LIMIT}", params):
+        # a subject carrying its own mark above the ceiling is not shown
+        mark, marked = redaction._mark(title or "")
+        if marked and not redaction._shown(mark, tally.ceiling):
+            title = f"[subject withheld: {mark}]"
+            tally.redacted_records += 1
+        elif marked:
+            level = classification.highest([level, mark])
+        tally.shown.append(level)
+        late.append({"id": format_id("record", number), "kind": kind, "date": date,
+                     "filed": created[:10], "post": post, "venue": venue,
+                     "reference": reference, "title": title, "classification": level})
+    return late, total
+
+
 def digest(db: Database, *, today: dt.date, since: str | dt.date | None = "7d",
            until: str | dt.date | None = None, by: str = "post",
            class_max: str | None = None) -> dict[str, Any]:
@@ -221,23 +269,17 @@ def digest(db: Database, *, today: dt.date, since: str | dt.date | None = "7d",
     first, last = window(today, since, until)
     start, end = first.isoformat(), last.isoformat()
     tally = Tally(parse_ceiling(class_max))
+    # records dated in the period, or filed in it without a date, make up the body
     rows = records.iter_full(
-        db, "r.occurred_on BETWEEN ? AND ? OR substr(r.created_at, 1, 10) BETWEEN ? AND ?",
+        db, "r.occurred_on BETWEEN ? AND ? "
+            "OR (r.occurred_on IS NULL AND substr(r.created_at, 1, 10) BETWEEN ? AND ?)",
         (start, end, start, end))
     shown: dict[int, dict[str, Any]] = {}
-    late = []
     for record in rows:
-        number = record["number"]
         view = tally.record(record)
-        if view is None:
-            continue
-        entry = _entry(record, view)
-        if record["date"] is None or start <= record["date"] <= end:
-            shown[number] = entry
-        else:
-            late.append({key: entry[key] for key in ("id", "kind", "date", "filed", "post",
-                                                     "reference", "title", "classification")})
-    late.sort(key=lambda e: (e["date"] or "", int(e["id"][1:])))
+        if view is not None:
+            shown[record["number"]] = _entry(record, view)
+    late, late_total = _filed_dated_outside(db, tally, start, end)
     stories = _stories(db, shown)
     changes = _commitment_changes(db, tally, today, start, end)
     due = _actions_due(db, tally, today, start, end)
@@ -247,7 +289,8 @@ def digest(db: Database, *, today: dt.date, since: str | dt.date | None = "7d",
         "counts": {"records": len(shown), "stories": len(stories),
                    "duplicates_collapsed": sum(len(e["duplicates"]) for s in stories
                                                for e in s["items"]),
-                   "filed_dated_outside": len(late), "commitments_new": len(changes["new"]),
+                   "filed_dated_outside": late_total,
+                   "filed_dated_outside_total": late_total, "commitments_new": len(changes["new"]),
                    "commitments_changed": len(changes["changed"]), "actions_due": len(due)},
         "groups": _group(stories, by),
         "filed_dated_outside": late,

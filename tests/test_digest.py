@@ -28,7 +28,8 @@ def test_period_and_counts(unit):
     data = _digest(unit)
     assert (data["since"], data["until"], data["by"]) == ("2025-09-24", "2025-10-01", "post")
     assert data["counts"] == {"records": 7, "stories": 5, "duplicates_collapsed": 1,
-                              "filed_dated_outside": 1, "commitments_new": 1,
+                              "filed_dated_outside": 1, "filed_dated_outside_total": 1,
+                              "commitments_new": 1,
                               "commitments_changed": 2, "actions_due": 2}
     assert data["classification"] == "CONFIDENTIAL" and data["notices"] == []
 
@@ -118,3 +119,38 @@ def test_bad_input(unit, tmp_path, args, message):
 def test_json_and_format_conflict_is_a_usage_error(unit):
     result = unit("digest", "--json", "--format", "html", ok=False)
     assert result.exit_code == 2 and "two formats" in result.output
+
+
+def test_a_bulk_import_of_old_records_is_listed_shortened_with_a_total(run, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setenv("CABLEMGR_TODAY", "2025-10-01")
+    run("init")
+    rows = [{"type": "record", "uid": f"t-bulk-{n}", "kind": "report", "post": "Vienna",
+             "title": f"Archive report {n}", "body": f"Archived text {n}.",
+             "date": f"2024-03-{n:02d}", "classification": "UNCLASSIFIED",
+             "created_at": f"2025-10-01T09:{n:02d}:00.000000Z"} for n in range(1, 30)]
+    rows.append({"type": "record", "uid": "t-bulk-secret", "kind": "report", "post": "Vienna",
+                 "title": "Archive report KILOSECRET", "body": "KILOSECRET.",
+                 "date": "2024-04-01", "classification": "CONFIDENTIAL",
+                 "created_at": "2025-10-01T10:00:00.000000Z"})
+    (tmp_path / "bulk").mkdir()
+    (tmp_path / "bulk" / "bulk.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run("import", str(tmp_path / "bulk"))
+    data = _digest(run)
+    late = data["filed_dated_outside"]
+    assert len(late) == 20 and data["counts"]["filed_dated_outside_total"] == 30
+    assert data["counts"]["filed_dated_outside"] == 30 and data["counts"]["records"] == 0
+    assert late[0]["title"] == "Archive report KILOSECRET"  # the newest filed first
+    text = run("digest").stdout
+    assert ("\u2026 and 10 more filed in this period but dated earlier (see: cablemgr list)"
+            in text)
+    assert "Archive report 9" not in text
+    ceiling = _digest(run, "--class-max", "RESTRICTED")
+    assert "KILOSECRET" not in json.dumps(ceiling)
+    assert len(ceiling["filed_dated_outside"]) == 20
+    assert ceiling["counts"]["filed_dated_outside_total"] == 29
+    assert ceiling["withheld"]["record"] == 1
+    text = run("digest", "--class-max", "RESTRICTED", "--format", "html").stdout
+    assert "\u2026 and 9 more filed in this period but dated earlier" in text
+    assert "KILOSECRET" not in text

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cablemgr.export import common as c
+from cablemgr.export.markdown import more_late
 from cablemgr.output import safe
 
 _WITHHELD = re.compile(r"^\[(?:paragraph \d+|subject) withheld: [A-Za-z /]+\]$")
@@ -248,4 +249,7 @@ def digest(data: dict[str, Any]) -> str:
             [[(esc(e["id"]), ""), (esc(e["date"] or ""), "date"),
               (esc(c.where_label(e)), ""), (esc(e["title"]), ""),
               (esc(e["classification"]), "")] for e in data["filed_dated_outside"]], "late")]
+        more = more_late(data)
+        if more:
+            body.append(f"<p>{esc(more)}</p>")
     return _page("Digest of reporting", data["classification"], body)

@@ -163,5 +163,18 @@ def digest(data: dict[str, Any]) -> str:
                 table(["ID", "Date", "Filed", "From", "Subject", "Class"],
                       [(e["id"], e["date"] or "", e["filed"], c.where_label(e), e["title"],
                         e["classification"]) for e in data["filed_dated_outside"]]), ""]
+        more = more_late(data)
+        if more:
+            out += [more, ""]
     out += [_banner(data["classification"]), ""]
     return "\n".join(out)
+
+
+def more_late(data: dict) -> str:
+    """The line under the (shortened) late list naming how many more there are."""
+    listed = len(data["filed_dated_outside"])
+    total = data["counts"].get("filed_dated_outside_total", listed)
+    if total <= listed:
+        return ""
+    return (f"\u2026 and {total - listed} more filed in this period but dated earlier "
+            f"(see: cablemgr list)")

@@ -140,7 +140,7 @@ def import_objects(db: Database, objects: Iterable[tuple[int, dict[str, Any]]],
 _TEXT = (str,)
 _ID = (str, int)
 _SHAPES: dict[str, dict[str, tuple[type, ...]]] = {
-    "party": {"code": _ID, "name": _TEXT, "party_type": _TEXT, "type_": _TEXT},
+    "party": {"code": _ID, "name": _TEXT, "party_type": _TEXT},
     "dialogue": {"uid": _TEXT, "name": _TEXT, "format": _TEXT, "parties": (list,),
                  "forum": _TEXT, "lead": _TEXT, "started": _TEXT, "status": _TEXT},
     "record": {"uid": _TEXT, "kind": _TEXT, "title": _TEXT, "body": _TEXT, "date": _TEXT,
@@ -194,7 +194,7 @@ def _import_party(db: Database, obj: dict, report: ImportReport) -> None:
     if db.execute("SELECT 1 FROM parties WHERE code = ?", (code,)).fetchone():
         report.duplicates.append(f"party:{code}")
         return
-    parties.add(db, code, obj["name"], obj.get("party_type") or obj.get("type_") or "state")
+    parties.add(db, code, obj["name"], obj.get("party_type") or "state")
     report.added.append(f"party:{code}")
 
 

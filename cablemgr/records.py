@@ -159,10 +159,6 @@ def snapshot(record: dict) -> dict:
     return {key: record[key] for key in SNAPSHOT_FIELDS}
 
 
-def exists(db: Database, number: int) -> bool:
-    return db.execute("SELECT 1 FROM records WHERE id = ?", (number,)).fetchone() is not None
-
-
 def get(db: Database, number: int) -> dict:
     """The whole record ``R<number>`` with its dialogue, parties, tags and links."""
     row = db.execute(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (number,)).fetchone()

@@ -211,16 +211,25 @@ def _import_dialogue(db: Database, obj: dict, report: ImportReport) -> None:
     report.added.append(d["id"])
 
 
+def _already_on_file(db: Database, table: str, letter: str, uid: str | None,
+                     report: ImportReport) -> bool:
+    """True (and counted as a duplicate) when an item with this uid is already filed: importing
+    the same file twice adds nothing."""
+    if not uid:
+        return False
+    row = db.execute(f"SELECT id FROM {table} WHERE uid = ?", (uid,)).fetchone()
+    if row:
+        report.duplicates.append(f"{letter}{row[0]}")
+    return row is not None
+
+
 def _import_record(db: Database, obj: dict, report: ImportReport) -> int | None:
     _require(obj, "record")
     for link in obj.get("links") or ():
         _require(link, "link")
     uid = obj.get("uid")
-    if uid:
-        row = db.execute("SELECT id FROM records WHERE uid = ?", (uid,)).fetchone()
-        if row:
-            report.duplicates.append(f"R{row[0]}")
-            return None
+    if _already_on_file(db, "records", "R", uid, report):
+        return None
     record = records.add(
         db, uid=uid, created_at=obj.get("created_at"), updated_at=obj.get("updated_at"),
         capture=False,
@@ -258,11 +267,8 @@ def _import_commitment(db: Database, obj: dict, report: ImportReport) -> None:
     from cablemgr.dates import today
 
     uid = obj.get("uid")
-    if uid:
-        row = db.execute("SELECT id FROM commitments WHERE uid = ?", (uid,)).fetchone()
-        if row:
-            report.duplicates.append(f"C{row[0]}")
-            return
+    if _already_on_file(db, "commitments", "C", uid, report):
+        return
     _require(obj, "commitment")
     day = today()
     values = commitments.prepare(
@@ -284,11 +290,8 @@ def _import_action(db: Database, obj: dict, report: ImportReport) -> None:
     from cablemgr.dates import today
 
     uid = obj.get("uid")
-    if uid:
-        row = db.execute("SELECT id FROM actions WHERE uid = ?", (uid,)).fetchone()
-        if row:
-            report.duplicates.append(f"A{row[0]}")
-            return
+    if _already_on_file(db, "actions", "A", uid, report):
+        return
     _require(obj, "action")
     commitment = None
     if obj.get("commitment"):

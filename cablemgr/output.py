@@ -71,6 +71,12 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
     return "\n".join(lines)
 
 
+def labelled(fields, width: int = 10) -> list[str]:
+    """``Label:    value`` lines for the fields that have a value, as every ``show`` prints."""
+    return [f"{label + ':':<{width}}{safe(value, keep_newlines=False)}"
+            for label, value in fields if value not in (None, "")]
+
+
 def notice(message: str) -> None:
     """A line for the person, on stderr, so stdout stays data."""
     click.echo(message, err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cablemgr.options import json_option
-from cablemgr.output import emit_json, notice, safe, table
+from cablemgr.output import emit_json, labelled, notice, safe, table
 
 COMMITMENT_STATUSES = ("open", "in_progress", "fulfilled", "partially_fulfilled",
                        "not_fulfilled", "withdrawn")
@@ -169,8 +169,7 @@ def render_commitment(item: dict) -> str:
               ("Dialogue", item["dialogue"]), ("By", ", ".join(item["by"])), ("To", item["to"]),
               ("Made on", item["made_on"]), ("Due", item["due"]), ("Record", item["record"]),
               ("Category", item["category"]), ("Class", item["classification"])]
-    lines += [f"{label + ':':<10}{safe(value, keep_newlines=False)}"
-              for label, value in fields if value not in (None, "")]
+    lines += labelled(fields)
     lines += ["", click.style("Assessments", bold=True)]
     if item["assessments"]:
         lines.append(table([(a["date"], a["status"], score_text(a["score"]), a["who"],
@@ -313,8 +312,7 @@ def show_action(app, number: int, as_json: bool) -> None:
     fields = [("Status", state_text(item)), ("Owner", item["owner"]), ("Due", item["due"]),
               ("Dialogue", item["dialogue"]), ("Record", item["record"]),
               ("Commitment", item["commitment"]), ("Note", item["note"])]
-    lines += [f"{label + ':':<12}{safe(value, keep_newlines=False)}"
-              for label, value in fields if value not in (None, "")]
+    lines += labelled(fields, width=12)
     click.echo("\n".join(lines))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cablemgr.options import json_option
-from cablemgr.output import emit_json, notice, safe, table
+from cablemgr.output import emit_json, labelled, notice, safe, table
 
 PARTY_TYPES = ("state", "organisation", "company", "civil-society", "technical")
 
@@ -131,11 +131,9 @@ def show_dialogue(app, number: int, as_json: bool) -> None:
 
 def render_dialogue(data: dict) -> str:
     lines = [click.style(f"{data['id']}  {safe(data['name'])}", bold=True)]
-    for label, value in (("Format", data["format"]), ("Forum", data["forum"]),
-                         ("Parties", ", ".join(data["parties"])), ("Lead", data["lead"]),
-                         ("Started", data["started"]), ("Status", data["status"])):
-        if value:
-            lines.append(f"{label + ':':<10}{safe(value, keep_newlines=False)}")
+    lines += labelled((("Format", data["format"]), ("Forum", data["forum"]),
+                       ("Parties", ", ".join(data["parties"])), ("Lead", data["lead"]),
+                       ("Started", data["started"]), ("Status", data["status"])))
     lines += ["", click.style("Timeline", bold=True)]
     if data["timeline"]:
         lines.append(table([(t["date"] or "", t["id"], t["kind"], _where(t), _state(t),

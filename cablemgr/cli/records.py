@@ -10,7 +10,7 @@ import click
 from cablemgr import notes
 from cablemgr.errors import CablemgrError, InvalidInput
 from cablemgr.options import json_option, limit_option
-from cablemgr.output import emit_json, notice, safe, table
+from cablemgr.output import emit_json, labelled, notice, safe, table
 
 CLASS_CHOICES = "UNCLASSIFIED, RESTRICTED, CONFIDENTIAL or SECRET (U, R, C, S)"
 
@@ -340,8 +340,7 @@ def render_record(record: dict) -> str:
               ("Parties", ", ".join(record["parties"])), ("Tags", ", ".join(record["tags"])),
               ("Class", record["classification"]), ("Ref", record["reference"]),
               ("Filed", record["created_at"])]
-    lines += [f"{label + ':':<10}{safe(value, keep_newlines=False)}"
-              for label, value in fields if value]
+    lines += labelled(fields)
     for link in record["links"]:
         target = link["record"] or f"{link['reference']} (not on file yet)"
         verb = {("out", "cites"): "cites", ("in", "cites"): "cited by",

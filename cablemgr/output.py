@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -29,6 +30,32 @@ def safe(text: Any, *, keep_newlines: bool = True) -> str:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, show: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``progress(done, total)`` callback that draws a bar on stderr, or None if not
+    ``show``. The bar appears at the first call, so work that turns out to be quick (the
+    search index has nothing to rebuild) draws nothing."""
+    if not show:
+        yield None
+        return
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=max(total, 1), label=label,
+                                          file=sys.stderr, show_pos=True))
+            bars[0].__enter__()
+        bar = bars[0]
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    try:
+        yield progress
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
 
 
 def emit_json(data: Any) -> None:

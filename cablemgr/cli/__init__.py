@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
+import sys
 from pathlib import Path
 
 import click
@@ -73,8 +74,11 @@ def sync_index(db) -> None:
         if not depth(db):
             return
         from cablemgr import search
+        from cablemgr.output import progress_bar
 
-        search.sync(db, notify=lambda message: click.echo(message, err=True))
+        with progress_bar("Indexing", sys.stderr.isatty()) as progress:
+            search.sync(db, notify=lambda message: click.echo(message, err=True),
+                        progress=progress)
     except (CablemgrError, sqlite3.DatabaseError, OSError) as exc:
         # sqlite3.DatabaseError: a damaged database file, which the command itself has
         # already reported; the index cannot be brought up to date from it. OSError: the

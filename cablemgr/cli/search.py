@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
 from cablemgr.options import json_option
-from cablemgr.output import emit_json, is_terminal, notice, safe, table
+from cablemgr.output import emit_json, is_terminal, notice, progress_bar, safe, table
 
 KIND_CHOICES = ("meeting", "report", "commitment", "action")
 COUNT_CHOICES = ("post", "tag", "kind", "party", "year")
@@ -148,16 +147,8 @@ def reindex_command(app, optimize: bool, as_json: bool) -> None:
     from cablemgr import search
 
     db = app.db()
-    if is_terminal() and not as_json:
-        with click.progressbar(length=1, label="Indexing", file=sys.stderr,
-                               show_pos=True) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.length = max(total, 1)
-                bar.update(done - bar.pos)
-
-            stats = search.reindex(db, progress=progress, optimize=optimize, notify=notice)
-    else:
-        stats = search.reindex(db, optimize=optimize, notify=notice)
+    with progress_bar("Indexing", is_terminal() and not as_json) as progress:
+        stats = search.reindex(db, progress=progress, optimize=optimize, notify=notice)
     if as_json:
         emit_json(stats)
         return

@@ -5,7 +5,8 @@ This package is the only place that imports whoosh, and it does so lazily: impor
 
 Public functions (the database first, plain data out):
 
-- ``sync(db)``: drain the outbox into the index. Call after every write and before reading.
+- ``sync(db, progress=None)``: drain the outbox into the index. Call after every write and
+  before reading.
 - ``search(db, query, *, kind, post, dialogue, party, tag, since, until, limit, count_by)``
   -> ``{"query", "total", "hits": [{"id", "kind", "date", "title", "post", "dialogue",
   "score", "snippet"}], "suggestion"}``; with ``count_by`` also ``"count_by"`` and
@@ -43,17 +44,19 @@ def index_path(db: Database) -> Path:
     return path.with_name(path.name + ".index")
 
 
-def sync(db: Database, notify: Notify | None = None) -> int:
+def sync(db: Database, notify: Notify | None = None,
+         progress: Callable[[int, int], None] | None = None) -> int:
     """Drain the outbox into the index; return how many documents were (re)written.
 
     The common case, nothing queued and an index present, answers without loading whoosh.
+    A bulk import's queue is written by a rebuild, which calls ``progress(done, total)``.
     """
     if (index_path(db) / "CURRENT").is_file() and \
             not db.execute("SELECT 1 FROM search_outbox LIMIT 1").fetchone():
         return 0
     from cablemgr.search import index
 
-    return index.sync(db, notify or _ignore)
+    return index.sync(db, notify or _ignore, progress=progress)
 
 
 def search(db: Database, query: str, *, kind: str | None = None, post: str | None = None,

@@ -11,7 +11,8 @@ from whoosh import query as wq
 from cablemgr.errors import InvalidInput, NotFound
 from cablemgr.search import documents
 from cablemgr.search import query as qmod
-from cablemgr.search.index import STEM, Notify, is_damage, open_index, rebuild_if_broken, sync
+from cablemgr.search.index import Notify, is_damage, open_index, rebuild_if_broken, sync
+from cablemgr.search.schema import STEM
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

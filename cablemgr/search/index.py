@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whoosh import analysis, fields, query
 from whoosh import index as whoosh_index
+from whoosh import query
 from whoosh.util.filelock import FileLock
 
 from cablemgr.errors import DatabaseError
-from cablemgr.search import documents, index_path
+from cablemgr.search import bulk, documents, index_path
+from cablemgr.search.schema import SCHEMA
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -50,64 +51,6 @@ _DRAIN_SLICE = 500
 _GENERATION = re.compile(r"^g[0-9a-z]{12}$")
 # the generation a file in the folder belongs to: _g…_N.toc, g…_x.seg, g….tmp, CURRENT.g…
 _OWNER = re.compile(r"^(?:_|CURRENT\.)?(g[0-9a-z]{12})(?:[_.]|$)")
-
-STEM = analysis.StemmingAnalyzer(cachesize=-1)
-PLAIN = analysis.RegexTokenizer() | analysis.LowercaseFilter()
-
-SCHEMA_VERSION = 1
-SCHEMA = fields.Schema(
-    id=fields.ID(stored=True, unique=True),
-    kind=fields.ID(stored=True, sortable=True),
-    # Titles keep their words as typed (spell_title) for "did you mean"; bodies do not, as
-    # that would cost 40% of indexing speed: body suggestions are rebuilt from stems instead.
-    title=fields.TEXT(analyzer=STEM, stored=True, spelling=True),
-    body=fields.TEXT(analyzer=STEM),
-    # post, venue, dialogue, parties, tags, reference, author: found by unfielded words
-    meta=fields.TEXT(analyzer=STEM),
-    post=fields.TEXT(analyzer=PLAIN, stored=True),
-    post_name=fields.ID(sortable=True),
-    venue=fields.TEXT(analyzer=PLAIN),
-    dialogue=fields.TEXT(analyzer=PLAIN, stored=True),
-    tag=fields.KEYWORD(lowercase=True, commas=True),
-    party=fields.KEYWORD(lowercase=True, commas=True),
-    party_code=fields.KEYWORD(commas=True),
-    classification=fields.ID(),
-    status=fields.ID(),
-    owner=fields.TEXT(analyzer=PLAIN),
-    ref=fields.KEYWORD(lowercase=True, commas=True),
-    date=fields.ID(stored=True, sortable=True),
-    year=fields.ID(sortable=True),
-    due=fields.ID(),
-)
-
-
-
-def _remember_missing_lengths() -> None:
-    """Make Whoosh remember that a field has no lengths file.
-
-    While writing a segment, Whoosh 2.7 asks the file system whether a lengths file exists
-    for every single posting of a field that has none (ids, keywords, the spelling words),
-    which made writing the index about half as fast as it needs to be. The answer cannot
-    change while a segment reader is open (segments are immutable), so caching it is safe.
-    """
-    from whoosh.codec import whoosh3
-
-    cls = whoosh3.W3PerDocReader
-    original = getattr(cls, "_cached_reader", None)
-    if original is None or getattr(original, "cablemgr_cached", False):
-        return
-
-    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
-        readers = self._readers
-        if fieldname not in readers:
-            readers[fieldname] = original(self, fieldname, column)
-        return readers[fieldname]
-
-    cached_reader.cablemgr_cached = True  # type: ignore[attr-defined]
-    cls._cached_reader = cached_reader
-
-
-_remember_missing_lengths()
 
 # What a damaged index raises while being opened or read. The index is derived data, so any
 # of these means "rebuild from SQLite", never "give up".
@@ -292,16 +235,22 @@ def _index_fields(doc: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in out.items() if value}
 
 
-def sync(db: Database, notify: Notify | None = None,
-         timeout: float | None = None) -> int:
+def sync(db: Database, notify: Notify | None = None, timeout: float | None = None,
+         progress: Progress | None = None) -> int:
     """Drain the outbox into the index; return how many documents were written.
 
     Outbox rows are removed only after the Whoosh commit, so a crash at any point leaves them
-    to be drained again (updates are idempotent: the id is the unique key).
+    to be drained again (updates are idempotent: the id is the unique key). A queue larger
+    than the index itself (a bulk import) is cheaper to absorb by rebuilding, which uses
+    every core; ``progress(done, total)`` is then called as documents are written.
     """
     path = index_path(db)
     if _current(path) is None:
         open_index(db, notify)  # creates (and fills) the index; drains the outbox too
+    queued = db.execute("SELECT count(DISTINCT doc_id) FROM search_outbox").fetchone()[0]
+    if queued >= bulk.MIN_DOCUMENTS and bulk.worker_count() > 1 and \
+            queued > status(db)["documents"]:
+        return reindex(db, progress=progress, notify=notify)["documents"]
     for attempt in range(2):
         if not db.execute("SELECT 1 FROM search_outbox LIMIT 1").fetchone():
             return 0
@@ -387,18 +336,14 @@ def _rebuild(db: Database, path: Path, progress: Progress | None,
         total = documents.count_all(db)
         name = "g" + secrets.token_hex(6)
         ix = whoosh_index.create_in(str(path), SCHEMA, indexname=name)
-        writer = ix.writer(limitmb=128)
-        done = 0
-        try:
-            for doc in documents.iter_all(db):
-                writer.add_document(**_index_fields(doc))
-                done += 1
-                if progress and (done % 200 == 0 or done == total):
-                    progress(done, total)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(optimize=optimize)
+        fields = (_index_fields(doc) for doc in documents.iter_all(db))
+        workers = bulk.worker_count()
+        if workers > 1 and total >= bulk.MIN_DOCUMENTS:
+            done = bulk.build(ix, fields, total, workers, progress)
+            if optimize:
+                ix.optimize()
+        else:
+            done = _build_serially(ix, fields, total, progress, optimize)
     finally:
         conn.execute("COMMIT")
     if progress and done != total:
@@ -413,6 +358,23 @@ def _rebuild(db: Database, path: Path, progress: Progress | None,
         if old:
             _remove_generations(path, keep=name)
     return {"documents": done, "path": str(path)}
+
+
+def _build_serially(ix: Any, fields: Iterator[dict[str, Any]], total: int,
+                    progress: Progress | None, optimize: bool) -> int:
+    writer = ix.writer(limitmb=128)
+    done = 0
+    try:
+        for doc in fields:
+            writer.add_document(**doc)
+            done += 1
+            if progress and (done % 200 == 0 or done == total):
+                progress(done, total)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(optimize=optimize)
+    return done
 
 
 def _remove_generations(path: Path, keep: str | None) -> None:

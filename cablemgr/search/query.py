@@ -23,7 +23,7 @@ from whoosh import query as wq
 from cablemgr.classification import parse_level
 from cablemgr.dates import parse_date
 from cablemgr.errors import InvalidInput
-from cablemgr.search.index import PLAIN, STEM
+from cablemgr.search.schema import PLAIN, STEM
 
 KINDS = ("meeting", "report", "commitment", "action")
 # unfielded words search these, title weighted over the rest

@@ -1,0 +1,71 @@
+"""The one-pass StemmedText field must index exactly what Whoosh's own analyzer chain does:
+the same terms, frequencies, weights and positions, so phrases and scores do not change."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import fields
+
+from cablemgr.search.schema import STEM, StemmedText
+
+CHAIN = fields.TEXT(analyzer=STEM)
+FAST = StemmedText()
+
+# words that exercise each step: stop words first and between, one-letter words, dotted
+# abbreviations, digits, accents, underscores, punctuation and upper case
+WORDS = ["The", "a", "of", "secretary", "State", "U.S.", "e.g.", "x", "2024", "Café",
+         "naïve", "ratification", "ratified", "snake_case", "—", "it's", "I", "cyber-attack",
+         "confidence-building", "OSCE", "measures", "and", "is", "points", "contact", "\n"]
+
+
+def _postings(field, text):
+    return list(field.index(text))
+
+
+@given(st.lists(st.sampled_from(WORDS), max_size=40).map(" ".join))
+@settings(max_examples=300, deadline=None)
+def test_same_postings_as_the_analyzer_chain_on_field_words(text):
+    assert _postings(FAST, text) == _postings(CHAIN, text)
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_same_postings_as_the_analyzer_chain_on_any_text(text):
+    assert _postings(FAST, text) == _postings(CHAIN, text)
+
+
+def test_positions_follow_the_stop_filter_numbering():
+    # "the" and "of" are dropped; the first kept word keeps its place (1), then no gaps
+    text = "The Secretary of State met the Secretary"
+    postings = {term: freq for term, freq, _, _ in _postings(FAST, text)}
+    assert postings == {b"secretari": 2, b"state": 1, b"met": 1}
+    assert _postings(FAST, text) == _postings(CHAIN, text)
+
+
+def test_field_boost_is_kept_in_the_weights():
+    boosted, chain = StemmedText(field_boost=2.0), fields.TEXT(analyzer=STEM, field_boost=2.0)
+    text = "attribution attribution of ransomware"
+    assert _postings(boosted, text) == _postings(chain, text)
+    assert dict((t, w) for t, _, w, _ in _postings(boosted, text))[b"attribut"] == 4.0
+
+
+def test_lengths_read_whole_match_whooshs_own(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3PerDocReader
+
+    from cablemgr.search.schema import SCHEMA
+
+    ix = whoosh_index.create_in(str(tmp_path), SCHEMA)
+    writer = ix.writer()
+    texts = ["", "ransomware", "the secretary of state " * 40, "attribution " * 300, "x y z"]
+    for number, text in enumerate(texts * 3):
+        writer.add_document(id=f"R{number}", kind="report", title=text or "untitled",
+                            body=text, meta="geneva")
+    writer.commit()
+    patched = W3PerDocReader.doc_field_length
+    original = patched.whoosh_original
+    with ix.reader() as reader:
+        per_doc = reader._perdoc  # one segment: the reader is that segment's
+        for docnum in range(len(texts) * 3):
+            for field in ("title", "body", "meta", "post", "id"):
+                assert patched(per_doc, docnum, field) == original(per_doc, docnum, field)
+        assert patched(per_doc, 3, "body") >= 256  # long fields are stored approximately

@@ -194,8 +194,13 @@ def snapshot(db: Database, number: int) -> dict:
 def list_actions(db: Database, *, today: dt.date, owner: str | None = None,
                  status: str = "open", overdue: bool = False,
                  dialogue: str | int | None = None, record: int | None = None,
-                 commitment: int | None = None) -> list[dict]:
-    """Actions matching every filter (``status`` may be ``all``), soonest due first."""
+                 commitment: int | None = None, due_from: str | None = None,
+                 due_until: str | None = None) -> list[dict]:
+    """Actions matching every filter (``status`` may be ``all``), soonest due first.
+
+    ``due_from`` and ``due_until`` (ISO days, both included, either may be left open) keep the
+    actions due in that period, so the agenda and the digest need not build all of them.
+    """
     where, params = [], []
     if status != "all":
         where.append("a.status = ?")
@@ -215,6 +220,15 @@ def list_actions(db: Database, *, today: dt.date, owner: str | None = None,
     if overdue:
         where.append("a.status = 'open' AND a.due_on < ?")
         params.append(today.isoformat())
+    if due_from is not None or due_until is not None:
+        # an empty due date counts as none, as it does everywhere else
+        where.append("a.due_on != ''")
+    if due_from is not None:
+        where.append("a.due_on >= ?")
+        params.append(due_from)
+    if due_until is not None:
+        where.append("a.due_on <= ?")
+        params.append(due_until)
     sql = f"SELECT {_COLUMNS} {_FROM}"
     if where:
         sql += " WHERE " + " AND ".join(where)

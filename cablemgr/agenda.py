@@ -42,13 +42,12 @@ def due(db: Database, *, today: dt.date, within: str = DEFAULT_WINDOW,
     if dialogue not in (None, ""):
         dialogue_id = dialogue if isinstance(dialogue, int) else dialogues.resolve(db, dialogue)
     items = [_item("action", a, today) for a in actions.list_actions(
-        db, today=today, owner=owner, status="open", dialogue=dialogue_id)
-        if a["due"] and a["due"] <= until.isoformat()]
+        db, today=today, owner=owner, status="open", dialogue=dialogue_id,
+        due_until=until.isoformat())]
     if not owner:
         items += [_item("commitment", c, today) for c in commitments.list_commitments(
-            db, today=today, dialogue=dialogue_id)
-            if c["status"] in commitments.OPEN_STATUSES and c["due"]
-            and c["due"] <= until.isoformat()]
+            db, today=today, dialogue=dialogue_id, due_until=until.isoformat())
+            if c["status"] in commitments.OPEN_STATUSES]
     # overdue before upcoming; the most overdue is the earliest due date, so one key serves
     items.sort(key=lambda i: (not i["overdue"], i["due"], i["type"], int(i["id"][1:])))
     groups: dict[str, dict] = {}

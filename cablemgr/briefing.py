@@ -86,10 +86,12 @@ def summary(db: Database, *, today: dt.date, as_of: dt.date | None = None,
     dialogue_id = dialogues.resolve(db, dialogue) if dialogue not in (None, "") else None
     code = parties.get(db, by)["code"] if by not in (None, "") else None
     items = []
-    for item in commitments.list_commitments(db, today=day, dialogue=dialogue_id, by=code):
-        if item["made_on"] > day.isoformat():
-            continue
-        state = state_on(item, commitments.assessments(db, item["number"]), day)
+    listed = [item for item in commitments.list_commitments(db, today=day, dialogue=dialogue_id,
+                                                            by=code)
+              if item["made_on"] <= day.isoformat()]
+    histories = commitments.assessments_of(db, [item["number"] for item in listed])
+    for item in listed:
+        state = state_on(item, histories[item["number"]], day)
         if wanted and state["status"] != wanted:
             continue
         level = commitment_level(db, item)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cablemgr import classification, dialogues, events, parties
@@ -285,26 +285,70 @@ def days_overdue(due_on: str | None, status: str, today: dt.date) -> int | None:
     return (today - dt.date.fromisoformat(due_on)).days
 
 
-def _from_row(db: Database, row: tuple, today: dt.date) -> dict:
-    number = row[0]
-    by = [r[0] for r in db.execute(
-        "SELECT party_code FROM commitment_parties WHERE commitment_id = ? ORDER BY party_code",
-        (number,))]
-    last = db.execute(
-        "SELECT score, assessed_on FROM assessments WHERE commitment_id = ? AND score IS NOT NULL "
-        "ORDER BY assessed_on DESC, id DESC LIMIT 1", (number,)).fetchone()
-    assessed = db.execute("SELECT max(assessed_on) FROM assessments WHERE commitment_id = ?",
-                          (number,)).fetchone()[0]
+# SQLite builds before 3.32 allow 999 host parameters; 500 a query stays inside that anywhere.
+CHUNK = 500
+
+
+def _chunks(numbers: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(numbers), CHUNK):
+        yield numbers[start:start + CHUNK]
+
+
+def parties_of(db: Database, numbers: Iterable[int]) -> dict[int, list[str]]:
+    """The party codes of each commitment in ``numbers``, sorted, one query per chunk.
+
+    Listings build thousands of items: one query per item was most of ``due``'s time.
+    """
+    found: dict[int, list[str]] = {n: [] for n in numbers}
+    for chunk in _chunks(list(found)):
+        marks = ",".join("?" * len(chunk))
+        for number, code in db.execute(
+                "SELECT commitment_id, party_code FROM commitment_parties "
+                f"WHERE commitment_id IN ({marks}) ORDER BY commitment_id, party_code", chunk):
+            found[number].append(code)
+    return found
+
+
+def _assessment(row: tuple) -> dict:
+    return {"date": row[0], "status": row[1], "score": row[2], "note": row[3],
+            "evidence": format_id("record", row[4]), "who": row[5], "created_at": row[6]}
+
+
+def assessments_of(db: Database, numbers: Iterable[int]) -> dict[int, list[dict]]:
+    """``assessments`` for each commitment in ``numbers`` (oldest first), one query per chunk."""
+    found: dict[int, list[dict]] = {n: [] for n in numbers}
+    for chunk in _chunks(list(found)):
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(
+                "SELECT assessed_on, status, score, note, evidence_id, who, created_at, "
+                f"commitment_id FROM assessments WHERE commitment_id IN ({marks}) "
+                "ORDER BY commitment_id, assessed_on, id", chunk):
+            found[row[7]].append(_assessment(row))
+    return found
+
+
+def _from_row(row: tuple, by: list[str], history: list[dict], today: dt.date) -> dict:
+    # history is oldest first (by date, then entry), so its last scored entry is the latest
+    # score and its last entry the latest assessment date
+    score = next((a["score"] for a in reversed(history) if a["score"] is not None), None)
     return {
-        "id": format_id("commitment", number), "number": number, "uid": row[1], "text": row[2],
+        "id": format_id("commitment", row[0]), "number": row[0], "uid": row[1], "text": row[2],
         "dialogue": row[4], "dialogue_id": format_id("dialogue", row[3]), "by": by,
         "to": row[5], "record": format_id("record", row[6]), "made_on": row[7], "due": row[8],
         "category": row[9], "classification": row[10], "status": row[11],
         "overdue": is_overdue(row[8], row[11], today),
         "days_overdue": days_overdue(row[8], row[11], today),
-        "score": last[0] if last else None, "last_assessed": assessed,
+        "score": score, "last_assessed": history[-1]["date"] if history else None,
         "source_line": row[12], "created_at": row[13], "updated_at": row[14],
     }
+
+
+def _items(db: Database, rows: list[tuple], today: dt.date) -> list[dict]:
+    """Commitment dicts for ``rows`` (``_COLUMNS``), with parties and scores fetched in bulk."""
+    numbers = [row[0] for row in rows]
+    by = parties_of(db, numbers)
+    history = assessments_of(db, numbers)
+    return [_from_row(row, by[row[0]], history[row[0]], today) for row in rows]
 
 
 def get(db: Database, number: int, *, today: dt.date) -> dict:
@@ -313,8 +357,9 @@ def get(db: Database, number: int, *, today: dt.date) -> dict:
                      "ON d.id = c.dialogue_id WHERE c.id = ?", (number,)).fetchone()
     if not row:
         raise NotFound(f"no commitment C{number}. See: cablemgr commitment list")
-    data = _from_row(db, row, today)
-    data["assessments"] = assessments(db, number)
+    history = assessments(db, number)
+    data = _from_row(row, parties_of(db, [number])[number], history, today)
+    data["assessments"] = history
     data["actions"] = [{"id": format_id("action", r[0]), "text": r[1], "owner": r[2],
                         "due": r[3], "status": r[4]} for r in db.execute(
         "SELECT id, text, owner, due_on, status FROM actions WHERE commitment_id = ? ORDER BY id",
@@ -323,12 +368,7 @@ def get(db: Database, number: int, *, today: dt.date) -> dict:
 
 
 def assessments(db: Database, number: int) -> list[dict]:
-    rows = db.execute(
-        "SELECT assessed_on, status, score, note, evidence_id, who, created_at FROM assessments "
-        "WHERE commitment_id = ? ORDER BY assessed_on, id", (number,)).fetchall()
-    return [{"date": r[0], "status": r[1], "score": r[2], "note": r[3],
-             "evidence": format_id("record", r[4]), "who": r[5], "created_at": r[6]}
-            for r in rows]
+    return assessments_of(db, [number])[number]
 
 
 def snapshot(db: Database, number: int) -> dict:
@@ -346,8 +386,14 @@ def snapshot(db: Database, number: int) -> dict:
 
 def list_commitments(db: Database, *, today: dt.date, dialogue: str | int | None = None,
                      status: str | None = None, by: str | None = None, overdue: bool = False,
-                     record: int | None = None) -> list[dict]:
-    """Commitments matching every filter, soonest due first (no due date last)."""
+                     record: int | None = None, due_until: str | None = None,
+                     touched: tuple[str, str] | None = None) -> list[dict]:
+    """Commitments matching every filter, soonest due first (no due date last).
+
+    ``due_until`` keeps those with a due date on or before it; ``touched`` (first, last day)
+    those made or assessed in that period. Both let the agenda and the digest leave the rest
+    in the database rather than build thousands of items to throw away.
+    """
     where, params = [], []
     if dialogue not in (None, ""):
         where.append("c.dialogue_id = ?")
@@ -365,11 +411,19 @@ def list_commitments(db: Database, *, today: dt.date, dialogue: str | int | None
     if overdue:
         where.append(f"c.status IN {OPEN_STATUSES!r} AND c.due_on < ?")
         params.append(today.isoformat())
+    if due_until is not None:
+        # an empty due date counts as none, as it does everywhere else
+        where.append("c.due_on != '' AND c.due_on <= ?")
+        params.append(due_until)
+    if touched is not None:
+        where.append("(c.made_on BETWEEN ? AND ? OR c.id IN (SELECT commitment_id FROM "
+                     "assessments WHERE assessed_on BETWEEN ? AND ?))")
+        params += [*touched, *touched]
     sql = f"SELECT {_COLUMNS} FROM commitments c JOIN dialogues d ON d.id = c.dialogue_id"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY c.due_on IS NULL, c.due_on, c.id"
-    return [_from_row(db, row, today) for row in db.execute(sql, params).fetchall()]
+    return _items(db, db.execute(sql, params).fetchall(), today)
 
 
 def compliance(items: Iterable[dict]) -> list[dict]:

@@ -171,8 +171,10 @@ def _group(stories: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
 def _commitment_changes(db: Database, tally: Tally, today: dt.date, start: str, end: str
                         ) -> dict[str, list[dict[str, Any]]]:
     new, changed = [], []
-    for item in commitments.list_commitments(db, today=today):
-        history = commitments.assessments(db, item["number"])
+    listed = commitments.list_commitments(db, today=today, touched=(start, end))
+    histories = commitments.assessments_of(db, [item["number"] for item in listed])
+    for item in listed:
+        history = histories[item["number"]]
         moves = []
         previous = "open"
         for assessment in history:
@@ -200,9 +202,8 @@ def _commitment_changes(db: Database, tally: Tally, today: dt.date, start: str, 
 def _actions_due(db: Database, tally: Tally, today: dt.date, start: str, end: str
                  ) -> list[dict[str, Any]]:
     rows = []
-    for item in actions.list_actions(db, today=today, status="all"):
-        if not item["due"] or not start <= item["due"] <= end:
-            continue
+    for item in actions.list_actions(db, today=today, status="all", due_from=start,
+                                     due_until=end):
         level = action_level(db, item)
         if not tally.admit("action", level):
             continue

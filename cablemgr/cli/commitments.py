@@ -402,10 +402,8 @@ def capture_lines(summary: dict) -> list[str]:
 
 
 def register(cli: click.Group) -> None:
-    from cablemgr.cli import records as record_commands
-
+    # ``show C3`` and ``show A7`` find show_commitment and show_action through
+    # cablemgr.cli.records.SHOWERS.
     cli.add_command(commitment_group)
     cli.add_command(action_group)
     cli.add_command(due_command)
-    record_commands.SHOWERS["commitment"] = show_commitment
-    record_commands.SHOWERS["action"] = show_action

@@ -188,8 +188,6 @@ def _mean(row: dict) -> str:
 
 
 def register(cli: click.Group) -> None:
-    from cablemgr.cli import records as record_commands
-
+    # ``show D2`` finds show_dialogue through cablemgr.cli.records.SHOWERS.
     cli.add_command(party_group)
     cli.add_command(dialogue_group)
-    record_commands.SHOWERS["dialogue"] = show_dialogue

@@ -59,4 +59,8 @@ def export_records(app, fmt, output, force) -> None:
 
 
 def register(cli: click.Group) -> None:
+    # export commitments and export calendar join this group when cablemgr.cli.briefing is
+    # imported, and commands are loaded lazily: import it before the group can be used.
+    import cablemgr.cli.briefing  # noqa: F401
+
     cli.add_command(export_group)

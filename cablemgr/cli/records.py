@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import importlib
 import sys
 
 import click
@@ -307,7 +307,8 @@ def show_command(app, item_id, as_json) -> None:
     from cablemgr.ids import parse_id
 
     entity, number = parse_id(item_id)
-    SHOWERS[entity](app, number, as_json)
+    module, function = SHOWERS[entity]
+    getattr(importlib.import_module(module), function)(app, number, as_json)
 
 
 def show_record(app, number: int, as_json: bool) -> None:
@@ -368,7 +369,14 @@ def _state(item: dict) -> str:
     return item["status"] + (", OVERDUE" if item["overdue"] else "")
 
 
-SHOWERS = {"record": show_record}
+# Who shows each kind of id, by module and function name: commands are loaded lazily, so
+# ``show R12`` should not import the dialogue and commitment commands to find its own.
+SHOWERS = {
+    "record": ("cablemgr.cli.records", "show_record"),
+    "dialogue": ("cablemgr.cli.dialogues", "show_dialogue"),
+    "commitment": ("cablemgr.cli.commitments", "show_commitment"),
+    "action": ("cablemgr.cli.commitments", "show_action"),
+}
 
 
 @click.command(name="edit")
@@ -482,6 +490,8 @@ def history_command(app, item_id, as_json) -> None:
 def render_change(field: str, old, new, created: bool) -> str:
     """One field's change; multi-line text as a unified diff so an edit reads like one."""
     if isinstance(new, str) and (("\n" in (old or "")) or "\n" in new) and not created:
+        import difflib
+
         diff = difflib.unified_diff((old or "").splitlines(), new.splitlines(), "before",
                                     "after", lineterm="", n=1)
         body = "\n".join("    " + safe(line) for line in list(diff)[2:])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import sys
 import unicodedata
@@ -60,6 +59,9 @@ def progress_bar(label: str, show: bool) -> Iterator[Callable[[int, int], None] 
 
 def emit_json(data: Any) -> None:
     """One JSON document on stdout."""
+    # imported here: most commands print tables, and --help needs no json
+    import json
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cablemgr import classification, dialogues, events, parties
 from cablemgr.dates import iso, now_timestamp, parse_date
-from cablemgr.db import write
+from cablemgr.db import in_chunks, write
 from cablemgr.errors import InvalidInput, NotFound
 from cablemgr.ids import format_id, parse_id
 from cablemgr.search.outbox import enqueue
@@ -285,23 +285,13 @@ def days_overdue(due_on: str | None, status: str, today: dt.date) -> int | None:
     return (today - dt.date.fromisoformat(due_on)).days
 
 
-# SQLite builds before 3.32 allow 999 host parameters; 500 a query stays inside that anywhere.
-CHUNK = 500
-
-
-def _chunks(numbers: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(numbers), CHUNK):
-        yield numbers[start:start + CHUNK]
-
-
 def parties_of(db: Database, numbers: Iterable[int]) -> dict[int, list[str]]:
     """The party codes of each commitment in ``numbers``, sorted, one query per chunk.
 
     Listings build thousands of items: one query per item was most of ``due``'s time.
     """
     found: dict[int, list[str]] = {n: [] for n in numbers}
-    for chunk in _chunks(list(found)):
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(list(found)):
         for number, code in db.execute(
                 "SELECT commitment_id, party_code FROM commitment_parties "
                 f"WHERE commitment_id IN ({marks}) ORDER BY commitment_id, party_code", chunk):
@@ -317,8 +307,7 @@ def _assessment(row: tuple) -> dict:
 def assessments_of(db: Database, numbers: Iterable[int]) -> dict[int, list[dict]]:
     """``assessments`` for each commitment in ``numbers`` (oldest first), one query per chunk."""
     found: dict[int, list[dict]] = {n: [] for n in numbers}
-    for chunk in _chunks(list(found)):
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(list(found)):
         for row in db.execute(
                 "SELECT assessed_on, status, score, note, evidence_id, who, created_at, "
                 f"commitment_id FROM assessments WHERE commitment_id IN ({marks}) "

@@ -182,6 +182,18 @@ def write(db: Database) -> Iterator[Database]:
         raise
 
 
+# SQLite builds before 3.32 allow 999 host parameters; 500 a query stays inside that anywhere.
+CHUNK = 500
+
+
+def in_chunks(values: list) -> Iterator[tuple[list, str]]:
+    """``values`` in slices of at most CHUNK, each with its ``?,?,…`` placeholders, for
+    ``WHERE x IN (…)`` queries that fetch many rows' details at once instead of one by one."""
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start:start + CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def loose_permissions(path: Path) -> bool:
     """True when the database file can be read by group or others."""
     try:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from cablemgr import actions, agenda, briefing, commitments, dialogues, digest, overview
+from cablemgr import db as db_module
 from cablemgr.db import open_db
 
 TODAY = dt.date(2024, 7, 1)
@@ -74,7 +75,7 @@ def test_chunked_reads_give_the_same_items(databases, monkeypatch):
     _, large = databases
     whole = commitments.list_commitments(large, today=TODAY)
     summary = briefing.summary(large, today=TODAY)
-    monkeypatch.setattr(commitments, "CHUNK", 7)
+    monkeypatch.setattr(db_module, "CHUNK", 7)
     assert commitments.list_commitments(large, today=TODAY) == whole
     assert briefing.summary(large, today=TODAY) == summary
     assert all(c["by"] == ["CN", "US"] and c["score"] == 0 and c["last_assessed"] == "2024-06-30"

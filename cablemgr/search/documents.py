@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from cablemgr.db import in_chunks
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 # group_concat separators that cannot occur in tags, codes or party names
 _ITEM = "\x1f"
 _PAIR = "\x1e"
-# SQLite's default limit on host parameters is 999 on old builds; stay below it
-_CHUNK = 500
 
 _RECORDS = f"""
 SELECT r.id, r.kind, r.title, r.body, r.occurred_on, r.created_at, r.post, r.post_original,
@@ -122,9 +122,7 @@ def load(db: Database, doc_ids: Iterable[str]) -> dict[str, dict[str, Any] | Non
             wanted[letter].append(int(digits))
     for letter, numbers in wanted.items():
         sql, key = _SOURCES[letter]
-        for start in range(0, len(numbers), _CHUNK):
-            chunk = numbers[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(numbers):
             for row in db.execute(f"{sql} WHERE {key} IN ({marks})", chunk):
                 doc = _BUILDERS[letter](row)
                 result[doc["id"]] = doc
@@ -160,9 +158,7 @@ def bodies(db: Database, doc_ids: Iterable[str]) -> dict[str, str]:
             wanted[letter].append(int(digits))
     texts: dict[str, str] = {}
     for letter, numbers in wanted.items():
-        for start in range(0, len(numbers), _CHUNK):
-            chunk = numbers[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(numbers):
             for number, text in db.execute(f"{_TEXTS[letter]} WHERE id IN ({marks})", chunk):
                 texts[f"{letter}{number}"] = text or ""
     return texts

@@ -41,6 +41,12 @@ def worker_count() -> int:
     return min(cores, 4)
 
 
+def workers_for(documents: int) -> int:
+    """How many worker processes to build ``documents`` with; 0 means build in this process."""
+    workers = worker_count()
+    return workers if workers > 1 and documents >= MIN_DOCUMENTS else 0
+
+
 def build(ix: Any, fields: Iterable[dict[str, Any]], total: int, workers: int,
           progress: Progress | None = None) -> int:
     """Index every document of ``fields`` into the empty index ``ix``; return how many.

@@ -248,8 +248,7 @@ def sync(db: Database, notify: Notify | None = None, timeout: float | None = Non
     if _current(path) is None:
         open_index(db, notify)  # creates (and fills) the index; drains the outbox too
     queued = db.execute("SELECT count(DISTINCT doc_id) FROM search_outbox").fetchone()[0]
-    if queued >= bulk.MIN_DOCUMENTS and bulk.worker_count() > 1 and \
-            queued > status(db)["documents"]:
+    if bulk.workers_for(queued) and queued > status(db)["documents"]:
         return reindex(db, progress=progress, notify=notify)["documents"]
     for attempt in range(2):
         if not db.execute("SELECT 1 FROM search_outbox LIMIT 1").fetchone():
@@ -337,8 +336,8 @@ def _rebuild(db: Database, path: Path, progress: Progress | None,
         name = "g" + secrets.token_hex(6)
         ix = whoosh_index.create_in(str(path), SCHEMA, indexname=name)
         fields = (_index_fields(doc) for doc in documents.iter_all(db))
-        workers = bulk.worker_count()
-        if workers > 1 and total >= bulk.MIN_DOCUMENTS:
+        workers = bulk.workers_for(total)
+        if workers:
             done = bulk.build(ix, fields, total, workers, progress)
             if optimize:
                 ix.optimize()

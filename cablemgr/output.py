@@ -39,22 +39,21 @@ def progress_bar(label: str, show: bool) -> Iterator[Callable[[int, int], None] 
     if not show:
         yield None
         return
-    bars: list[Any] = []
+    bar: Any = None
 
     def progress(done: int, total: int) -> None:
-        if not bars:
-            bars.append(click.progressbar(length=max(total, 1), label=label,
-                                          file=sys.stderr, show_pos=True))
-            bars[0].__enter__()
-        bar = bars[0]
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=1, label=label, file=sys.stderr, show_pos=True)
+            bar.__enter__()
         bar.length = max(total, 1)
         bar.update(done - bar.pos)
 
     try:
         yield progress
     finally:
-        if bars:
-            bars[0].__exit__(None, None, None)
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def emit_json(data: Any) -> None:

@@ -153,3 +153,17 @@ def _alive(pid):
             return handle.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_the_indexing_bar_is_drawn_only_once_there_is_progress(capsys):
+    from cablemgr.output import progress_bar
+
+    with progress_bar("Indexing", True) as progress:
+        pass  # a quick sync: nothing to report
+    assert capsys.readouterr().err == ""
+    with progress_bar("Indexing", True) as progress:
+        progress(50, 100)
+        progress(100, 100)
+    assert "Indexing" in capsys.readouterr().err
+    with progress_bar("Indexing", False) as progress:
+        assert progress is None

@@ -227,12 +227,11 @@ def _filed_dated_outside(db: Database, tally: Tally, start: str, end: str
     decides: a record above the ceiling is counted as withheld and not listed (its paragraphs
     are not read, so none is shown in part here).
     """
-    # The created_at range says again what the substr() test says, in a form the records_filed
-    # index can search: a timestamp whose day is in [start, end] sorts from start up to (not
-    # including) the day after end.
+    # Filed in [start, end] as a range the records_filed index can search: a timestamp whose
+    # day is in the period sorts from start up to (not including) the day after end.
     where = ("occurred_on IS NOT NULL AND occurred_on NOT BETWEEN ? AND ? "
-             "AND substr(created_at, 1, 10) BETWEEN ? AND ? AND created_at >= ?")
-    params: list[Any] = [start, end, start, end, start]
+             "AND created_at >= ?")
+    params: list[Any] = [start, end, start]
     if end < dt.date.max.isoformat():
         where += " AND created_at < ?"
         params.append((dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat())

@@ -161,7 +161,8 @@ def _schema():
         status=fields.ID(), owner=fields.TEXT(analyzer=plain),
         ref=fields.KEYWORD(lowercase=True, commas=True),
         date=fields.ID(stored=True, sortable=True), year=fields.ID(sortable=True),
-        due=fields.ID()), "stock Whoosh fields, as cablemgr.search.schema declares them"
+        month=fields.ID(), due=fields.ID(),
+    ), "stock Whoosh fields, as cablemgr.search.schema declares them"
 
 
 def whoosh_build(args: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +183,7 @@ def whoosh_build(args: dict[str, Any]) -> dict[str, Any]:
         values = {"id": d["id"], "kind": d["kind"], "title": d["title"], "body": d["body"],
                   "meta": d["meta"], "post": d["post"], "date": d["date"],
                   "tag": ",".join(d["tags"]), "party": ",".join(d["parties"]),
-                  "year": d["date"][:4], "post_name": d["post"]}
+                  "year": d["date"][:4], "month": d["date"][:7], "post_name": d["post"]}
         writer.add_document(**{k: v for k, v in values.items() if v and k in names})
     writer.commit()
     seconds = time.perf_counter() - started

@@ -216,6 +216,7 @@ def _index_fields(doc: dict[str, Any]) -> dict[str, Any]:
     out = {
         "id": doc["id"], "kind": doc["kind"], "title": doc["title"], "body": doc["body"],
         "meta": doc["meta"], "date": doc["date"], "year": doc["date"][:4],
+        "month": doc["date"][:7],
         "classification": (doc["class"] or "").lower(),
         "tag": ",".join(t.replace(",", " ") for t in doc["tags"]),
         "party": ",".join(f"{code},{name.replace(',', ' ')}" for code, name in parties),

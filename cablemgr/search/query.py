@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import date as _date
+from datetime import timedelta as _timedelta
 from typing import Any
 
 from whoosh import query as wq
@@ -376,6 +378,66 @@ def date_range(name: str, text: str, is_range: bool, label: str = "date") -> Any
             raise _fail(f"'{label}:' needs a date", DATE_HINT)
     if low and high and low > high:
         raise _fail(f"the date range '{text}' ends before it starts", DATE_HINT)
+    return date_span(name, low, high)
+
+
+def date_span(name: str, low: str | None, high: str | None) -> Any:
+    """Documents whose ``name`` (an ISO day) lies in [low, high]; either end may be open.
+
+    A range of days expands to one posting list per day, and in a large index ``date:2024``
+    then took seconds; on the ``date`` field the range is cut into whole years, whole months
+    and the days left at either end, each a single term of the ``year`` or ``month`` field.
+    """
+    if name != "date":
+        return _days(name, low, high)
+    lo = _date.fromisoformat(low) if low else None
+    hi = _date.fromisoformat(high) if high else None
+    parts = []
+    if lo is None:
+        # open start: every year before the last one, then the last year piece by piece
+        assert hi is not None
+        if (hi.month, hi.day) == (12, 31):
+            return wq.ConstantScoreQuery(wq.TermRange("year", None, f"{hi.year:04d}"))
+        parts.append(wq.TermRange("year", None, f"{hi.year - 1:04d}"))
+        lo = _date(hi.year, 1, 1)
+    if hi is None:
+        if (lo.month, lo.day) == (1, 1):
+            parts.append(wq.TermRange("year", f"{lo.year:04d}", None))
+            return wq.ConstantScoreQuery(wq.Or(parts) if len(parts) > 1 else parts[0])
+        parts.append(wq.TermRange("year", f"{lo.year + 1:04d}", None))
+        hi = _date(lo.year, 12, 31)
+    parts.extend(_calendar_pieces(lo, hi))
+    return wq.ConstantScoreQuery(wq.Or(parts) if len(parts) > 1 else parts[0])
+
+
+def _calendar_pieces(lo: _date, hi: _date) -> list[Any]:
+    """[lo, hi] as leading days, whole months, whole years, whole months, trailing days."""
+    pieces = []
+    cursor = lo
+    while cursor <= hi:
+        year_end = _date(cursor.year, 12, 31)
+        month_end = _month_end(cursor)
+        if (cursor.month, cursor.day) == (1, 1) and year_end <= hi:
+            pieces.append(wq.Term("year", f"{cursor.year:04d}"))
+            step_end = year_end
+        elif cursor.day == 1 and month_end <= hi:
+            pieces.append(wq.Term("month", cursor.isoformat()[:7]))
+            step_end = month_end
+        else:
+            step_end = min(month_end, hi)
+            pieces.append(_days("date", cursor.isoformat(), step_end.isoformat()))
+        if step_end >= hi:
+            break
+        cursor = step_end + _timedelta(days=1)
+    return pieces
+
+
+def _month_end(day: _date) -> _date:
+    following = _date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - _timedelta(days=1)
+
+
+def _days(name: str, low: str | None, high: str | None) -> Any:
     return wq.TermRange(name, low, high, startexcl=False, endexcl=False)
 
 
@@ -417,7 +479,7 @@ def filters(*, kind: str | None = None, post: str | None = None, dialogue: str |
             raise InvalidInput(f"{exc} (in --since/--until)") from None
         if low and high and low > high:
             raise InvalidInput(f"--since {since} is after --until {until}")
-        parts.append(wq.TermRange("date", low, high, startexcl=False, endexcl=False))
+        parts.append(date_span("date", low, high))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)

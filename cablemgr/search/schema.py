@@ -90,6 +90,7 @@ SCHEMA = fields.Schema(
     ref=fields.KEYWORD(lowercase=True, commas=True),
     date=fields.ID(stored=True, sortable=True),
     year=fields.ID(sortable=True),
+    month=fields.ID(),
     due=fields.ID(),
 )
 

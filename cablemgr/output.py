@@ -65,6 +65,10 @@ def emit_json(data: Any) -> None:
 
 
 def _width(text: str) -> int:
+    if text.isascii():
+        # the common case, and asking unicodedata about every character of a long listing
+        # was most of the time `due` took to print
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 

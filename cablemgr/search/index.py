@@ -282,14 +282,17 @@ def _drain(db: Database, path: Path, ix: Any) -> int:
         doc_ids = list(dict.fromkeys(doc_id for _, doc_id in rows))
         writer = ix.writer(limitmb=128)
         try:
-            # in slices, so a bulk import's queue never sits in memory all at once
-            for start in range(0, len(doc_ids), _DRAIN_SLICE):
-                docs = documents.load(db, doc_ids[start:start + _DRAIN_SLICE])
-                for doc_id, doc in docs.items():
-                    if doc is None:
-                        writer.delete_by_term("id", doc_id)
-                    else:
-                        writer.update_document(**_index_fields(doc))
+            # One searcher finds every old version to delete: update_document would open a
+            # searcher over all segments per document, which made a week's inbox of 65
+            # documents take 18 s against a 100,000-record index.
+            with writer.searcher() as existing:
+                # in slices, so a bulk import's queue never sits in memory all at once
+                for start in range(0, len(doc_ids), _DRAIN_SLICE):
+                    docs = documents.load(db, doc_ids[start:start + _DRAIN_SLICE])
+                    for doc_id, doc in docs.items():
+                        writer.delete_by_term("id", doc_id, searcher=existing)
+                        if doc is not None:
+                            writer.add_document(**_index_fields(doc))
         except BaseException:
             writer.cancel()
             raise

@@ -69,3 +69,36 @@ def test_lengths_read_whole_match_whooshs_own(tmp_path):
             for field in ("title", "body", "meta", "post", "id"):
                 assert patched(per_doc, docnum, field) == original(per_doc, docnum, field)
         assert patched(per_doc, 3, "body") >= 256  # long fields are stored approximately
+
+
+@given(st.binary(max_size=300), st.lists(st.tuples(st.sampled_from(["read", "readline", "seek"]),
+                                                   st.integers(-5, 320)), max_size=20))
+@settings(max_examples=300, deadline=None)
+def test_segment_files_read_in_place_read_like_bytesio(data, steps):
+    from io import BytesIO
+
+    from cablemgr.search.patches import _MemoryFile
+
+    mine, theirs = _MemoryFile(data), BytesIO(data)
+    for op, n in steps:
+        if op == "seek":
+            n = max(n, 0)
+            assert mine.seek(n) == theirs.seek(n)
+        else:
+            assert getattr(mine, op)(n) == getattr(theirs, op)(n)
+        assert mine.tell() == theirs.tell()
+
+
+def test_segment_files_hold_pickles_and_are_not_copied():
+    import pickle
+
+    from whoosh.filedb.structfile import BufferFile
+
+    payload = {"terms": ["attribut", "ransomwar"], "count": 3}
+    raw = bytearray(b"header" + pickle.dumps(payload, protocol=0) + pickle.dumps(payload))
+    f = BufferFile(memoryview(raw))
+    f.seek(6)
+    assert f.read_pickle() == payload and f.read_pickle() == payload
+    raw[0:6] = b"HEADER"  # a view, not a copy: the file sees the buffer as it is now
+    f.seek(0)
+    assert f.read(6) == b"HEADER"

@@ -1,11 +1,9 @@
-"""The index schema: its fields, their analyzers, and the two places Whoosh is made faster.
+"""The index schema: its fields and their analyzers.
 
 Indexing speed is what a bulk import waits for, and Whoosh 2.7 (pure Python, no longer
-released) spends most of it in two avoidable places, each handled here:
-
-- ``StemmedText`` turns text into terms in one pass instead of through the analyzer chain;
-- ``_remember_missing_lengths`` stops a file-system check per posting while a segment is written;
-- ``_read_lengths_whole`` reads a field's per-document lengths once instead of once per posting.
+released) spends much of it analysing text: ``StemmedText`` turns text into terms in one pass
+instead of through the analyzer chain. The other places Whoosh is made faster are in
+``patches``, applied whenever the schema is imported.
 """
 
 from __future__ import annotations
@@ -17,6 +15,8 @@ from whoosh import analysis, fields
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.analysis.tokenizers import default_pattern
 from whoosh.lang.porter import stem as porter_stem
+
+from cablemgr.search import patches
 
 STEM = analysis.StemmingAnalyzer(cachesize=-1)
 PLAIN = analysis.RegexTokenizer() | analysis.LowercaseFilter()
@@ -95,77 +95,4 @@ SCHEMA = fields.Schema(
 )
 
 
-def _remember_missing_lengths() -> None:
-    """Make Whoosh remember that a field has no lengths file.
-
-    While writing a segment, Whoosh 2.7 asks the file system whether a lengths file exists
-    for every single posting of a field that has none (ids, keywords, the spelling words),
-    which made writing the index about half as fast as it needs to be. The answer cannot
-    change while a segment reader is open (segments are immutable), so caching it is safe.
-    """
-    from whoosh.codec import whoosh3
-
-    cls = whoosh3.W3PerDocReader
-    original = getattr(cls, "_cached_reader", None)
-    if original is None or getattr(original, "cablemgr_cached", False):
-        return
-
-    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
-        readers = self._readers
-        if fieldname not in readers:
-            readers[fieldname] = original(self, fieldname, column)
-        return readers[fieldname]
-
-    cached_reader.cablemgr_cached = True  # type: ignore[attr-defined]
-    cls._cached_reader = cached_reader
-
-
-_remember_missing_lengths()
-
-
-def _read_lengths_whole() -> None:
-    """Read each field's length column whole, on first use, instead of one seek per posting.
-
-    Writing a segment asks for the length of the field in the document of every posting (two
-    million calls for 10,000 reports), and Whoosh answers each with a seek and a one-byte read
-    of the column it has just written: a tenth of indexing time. The column holds one byte per
-    document (113 KB for the largest benchmark index), so reading it once costs less than a
-    hundred of those reads, at search time too. Columns of another shape keep Whoosh's path.
-    """
-    from whoosh.codec import whoosh3
-
-    cls = whoosh3.W3PerDocReader
-    original = cls.doc_field_length
-    if getattr(original, "cablemgr_whole", False):
-        return
-    to_length = whoosh3.byte_to_length
-    lengths_column = whoosh3.LENGTHS_COLUMN
-    lenfield = whoosh3._lenfield
-
-    def doc_field_length(self: Any, docnum: int, fieldname: str, default: int = 0) -> Any:
-        columns = self.__dict__.setdefault("_cablemgr_lengths", {})
-        column = columns.get(fieldname, False)
-        if column is False:
-            reader = self._cached_reader(lenfield(fieldname), lengths_column)
-            if reader is None:
-                column = None
-            elif getattr(reader, "_fixedlen", None) == 1:
-                column = reader._dbfile.get(reader._basepos, reader._count)
-            else:
-                column = "whoosh"
-            columns[fieldname] = column
-        if column == "whoosh":
-            return original(self, docnum, fieldname, default)
-        if docnum > self._doccount:
-            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
-        if column is None:
-            return default
-        lbyte = column[docnum] if docnum < len(column) else 0
-        return to_length(lbyte) if lbyte else None
-
-    doc_field_length.cablemgr_whole = True  # type: ignore[attr-defined]
-    doc_field_length.whoosh_original = original  # type: ignore[attr-defined]
-    cls.doc_field_length = doc_field_length
-
-
-_read_lengths_whole()
+patches.apply()

@@ -102,3 +102,42 @@ def test_segment_files_hold_pickles_and_are_not_copied():
     raw[0:6] = b"HEADER"  # a view, not a copy: the file sees the buffer as it is now
     f.seek(0)
     assert f.read(6) == b"HEADER"
+
+
+posting = st.tuples(st.sampled_from(["body", "title"]), st.binary(max_size=6),
+                    st.integers(0, 10**6), st.floats(0, 10), st.one_of(st.none(), st.binary()))
+
+
+@given(st.lists(posting, max_size=300, unique_by=lambda p: p[:3]), st.integers(1, 40))
+@settings(max_examples=150, deadline=None)
+def test_spilled_runs_come_back_sorted_and_whole(items, run_size):
+    from whoosh.externalsort import SortingPool
+
+    pool = SortingPool(maxsize=run_size)  # a run on disk every run_size postings
+    for item in items:
+        pool.add(item)
+    assert list(pool.items()) == sorted(items)
+
+
+def test_a_build_that_spills_finds_what_one_that_does_not_finds(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.query import Term
+
+    from cablemgr.search.schema import SCHEMA
+
+    words = "attribution ransomware hotline norms treaty consultations".split()
+    found = []
+    for limitmb in (0.01, 64):  # 10 KB: dozens of runs on disk; 64 MB: none
+        folder = tmp_path / str(limitmb)
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), SCHEMA)
+        writer = ix.writer(limitmb=limitmb)
+        for n in range(200):
+            writer.add_document(id=f"R{n}", kind="report", title=words[n % 6],
+                                body=" ".join(words[(n * k) % 6] for k in range(n % 13)))
+        writer.commit()
+        with ix.searcher() as s:
+            found.append({term: sorted(hit["id"] for hit in s.search(Term("body", term),
+                                                                      limit=None))
+                          for term in s.lexicon("body")})
+    assert found[0] == found[1] and len(found[0]) == 6

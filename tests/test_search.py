@@ -148,6 +148,9 @@ def test_boolean_operators_and_parentheses(corpus):
 
 def test_prefix_and_fuzzy(corpus):
     assert {"R2", "R3", "R8"} <= set(ids(find(corpus, "ransom*")))
+    # longer than the stem the index keeps (attribut): still finds attribution
+    assert set(ids(find(corpus, "attributi*"))) == set(ids(find(corpus, "attribution")))
+    assert ids(find(corpus, "attributionz*")) == []
     assert "R4" in ids(find(corpus, "hotlnie~2"))
     assert "R2" in ids(find(corpus, "hospitls~"))
     assert ids(find(corpus, "hospitls")) == []

@@ -21,6 +21,7 @@ from datetime import timedelta as _timedelta
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.lang.porter import stem as porter_stem
 
 from cablemgr.classification import parse_level
 from cablemgr.dates import parse_date
@@ -270,7 +271,11 @@ def _text_query(fields: dict[str, float], token: Token, analyzer: Any) -> Any:
         if len(words) != 1 or len(words[0]) < 2:
             raise _fail(f"'{text}' is too short a prefix",
                         "Give at least two letters before the '*'")
-        return _over(fields, lambda f: wq.Prefix(f, words[0]))
+        prefix = words[0]
+        stems = _stems_of_words_starting(prefix) if analyzer is STEM else []
+        return _over(fields, lambda f: wq.Or([wq.Prefix(f, prefix)]
+                                             + [wq.Term(f, s) for s in stems])
+                     if stems else wq.Prefix(f, prefix))
     fuzzy = _FUZZY.match(text) if token.form == "word" else None
     if fuzzy and fuzzy[1]:
         words = [t.text for t in analyzer(fuzzy[1])]
@@ -336,6 +341,26 @@ def expand_fuzzy(q: Any, reader: Any) -> Any:
     if q is None or q.is_leaf():
         return q
     return q.apply(lambda child: expand_fuzzy(child, reader))
+
+
+# endings that turn a prefix into the words people shorten to it (arbitrat* for arbitration,
+# arbitrate, arbitrator)
+_ENDINGS = ("e", "ed", "es", "ing", "ion", "ions", "ive", "or", "on", "ent", "ment", "al", "y")
+
+
+def _stems_of_words_starting(prefix: str) -> list[str]:
+    """Stems, shorter than ``prefix``, of words that start with it.
+
+    A stemmed field holds ``arbitr`` for arbitration and arbitrate, so the prefix
+    ``arbitrat`` matches no term there; the stems of the prefix with common endings added
+    (``arbitrate`` and ``arbitration`` stem to ``arbitr``) are the terms such words became.
+    """
+    found = set()
+    for ending in _ENDINGS:
+        stem = porter_stem(prefix + ending)
+        if len(stem) < len(prefix) and prefix.startswith(stem):
+            found.add(stem)
+    return sorted(found)
 
 
 def _over(fields: dict[str, float], make: Any) -> Any:

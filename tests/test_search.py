@@ -622,3 +622,25 @@ def test_a_large_queue_is_drained_in_one_go(tmp_path):
     assert search.doc_count(db) == 1200 and depth(db) == 0
     assert find(db, "bulk")["total"] == 1200
     assert find(db, '"record 1200"')["hits"][0]["id"] == "R1200"
+
+
+def test_filtered_totals_count_every_match(tmp_path, monkeypatch):
+    # Whoosh drops the parts of a query that can no longer reach the top hits (a word found
+    # only in bodies, once a title scores higher); the total must still count their documents.
+    # Whoosh does this in segments of over 5,000 documents, which this makes of any segment.
+    from whoosh import query as wq
+
+    monkeypatch.setattr(wq.Or, "matcher_type", wq.Or.DEFAULT_MATCHER)
+    db = open_db(tmp_path / "many.db", create=True)
+    for n in range(60):
+        in_title = n % 10 == 5  # reports, each scoring above every report before it
+        records.add(db, kind="report" if n % 2 else "meeting", date="2024-05-01",
+                    title="Minister" if in_title else f"Visit {n}",
+                    body="Talks." if in_title else f"The minister spoke at session {n}. "
+                                                  + "Delegates debated norms at length. " * 40)
+    search.sync(db)
+    assert find(db, "minister", limit=1)["total"] == 60
+    assert find(db, "minister", kind="report", limit=1)["total"] == 30
+    assert find(db, "minister", since="2024", limit=1)["total"] == 60
+    assert find(db, "minister", kind="report", limit=100)["total"] == 30
+    db.close()

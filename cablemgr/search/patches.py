@@ -163,7 +163,9 @@ def _read_segments_in_place() -> None:
     cls.__init__ = __init__
 
 
-_RUN_CHUNK = 20_000
+# Merging the runs holds one block of each in memory: a 100,000-record build spills dozens
+# of runs per worker, so blocks stay small (about half a megabyte).
+_RUN_CHUNK = 2_000
 
 
 def _spill_runs_in_chunks() -> None:

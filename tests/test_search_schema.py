@@ -141,3 +141,20 @@ def test_a_build_that_spills_finds_what_one_that_does_not_finds(tmp_path):
                                                                       limit=None))
                           for term in s.lexicon("body")})
     assert found[0] == found[1] and len(found[0]) == 6
+
+
+@given(st.lists(st.sampled_from(WORDS), max_size=40).map(" ".join),
+       st.sets(st.sampled_from(WORDS)))
+@settings(max_examples=300, deadline=None)
+def test_snippet_tokens_match_what_the_analyzer_chain_marks(text, query_words):
+    from whoosh import highlight
+
+    from cablemgr.search.engine import _marked_tokens
+    from cablemgr.search.schema import index_term
+
+    words = {term for w in query_words if (term := index_term(w.lower()))}
+    chain = highlight.set_matched_filter(
+        STEM(text, positions=True, chars=True, mode="query", removestops=False), words)
+    expected = [(t.startchar, t.endchar, t.matched, t.matched and t.text) for t in chain]
+    assert [(t.startchar, t.endchar, t.matched, t.matched and t.text)
+            for t in _marked_tokens(text, words)] == expected

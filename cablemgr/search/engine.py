@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from whoosh import collectors, highlight, scoring, sorting
 from whoosh import query as wq
+from whoosh.analysis import Token
 
 from cablemgr.errors import InvalidInput, NotFound
 from cablemgr.search import documents
 from cablemgr.search import query as qmod
 from cablemgr.search.index import Notify, is_damage, open_index, rebuild_if_broken, sync
-from cablemgr.search.schema import STEM
+from cablemgr.search.schema import WORD, index_term
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -183,14 +185,28 @@ def _mark(text: str, words: set[str], fragmenter: Any) -> str:
     Whoosh's own ``highlight`` breaks ties between equally good passages by object id, so
     the same search could show different snippets; here the earlier passage wins.
     """
-    tokens = STEM(text, positions=True, chars=True, mode="query", removestops=False)
-    fragments = list(fragmenter.fragment_tokens(text, highlight.set_matched_filter(tokens,
-                                                                                   words)))
+    fragments = list(fragmenter.fragment_tokens(text, _marked_tokens(text, words)))
     scorer = highlight.BasicFragmentScorer()
     scored = sorted(((scorer(f), f.startchar, f) for f in fragments),
                     key=lambda item: (-item[0], item[1]))
     best = sorted((f for score, _, f in scored[:2] if score >= 1), key=lambda f: f.startchar)
     return _Marker()(text, best) if best else ""
+
+
+def _marked_tokens(text: str, words: set[str]) -> Iterator[Token]:
+    """The words of ``text`` as the highlighter reads them, matched when indexed as one of
+    ``words``: in one pass, where running the ``STEM`` chain took a third of a search."""
+    # Stemming changes at most a word's last letter (ponies: poni), so a word can only be
+    # indexed as one of ``words`` if it starts with one of them less that letter.
+    heads = tuple({w[:-1] or w for w in words})
+    token = Token(chars=True)  # one token, updated in place, as Whoosh's analyzers do
+    for found in WORD.finditer(text):
+        word = found.group().lower()
+        term = index_term(word) if word.startswith(heads) else None
+        token.matched = term in words
+        token.text = term if token.matched else word
+        token.startchar, token.endchar = found.span()
+        yield token
 
 
 def _suggest(db: Database, searcher: Any, text: str, parsed: qmod.Parsed, filt: Any,

@@ -21,10 +21,23 @@ from cablemgr.search import patches
 STEM = analysis.StemmingAnalyzer(cachesize=-1)
 PLAIN = analysis.RegexTokenizer() | analysis.LowercaseFilter()
 
-_WORD = default_pattern
+WORD = default_pattern  # what a word is, for indexing and for snippets
 _MIN_LENGTH = 2  # StemmingAnalyzer's StopFilter drops one-letter words too
 # word -> stem, shared by every StemmedText field of the process (a few MB for a large corpus)
 _stems: dict[str, str] = {}
+
+
+def index_term(word: str) -> str | None:
+    """The term a lower-cased word is indexed as in a StemmedText field; None if it is not.
+
+    The rule ``StemmedText.index`` applies inline (a call per word would slow indexing).
+    """
+    if len(word) < _MIN_LENGTH or word in STOP_WORDS:
+        return None
+    stemmed = _stems.get(word)
+    if stemmed is None:
+        stemmed = _stems[word] = porter_stem(word)
+    return stemmed
 
 
 class StemmedText(fields.TEXT):
@@ -35,7 +48,7 @@ class StemmedText(fields.TEXT):
     drop stop words and one-letter words, Porter-stem. It yields the same terms, frequencies and
     positions as ``TEXT(analyzer=STEM)`` (a test compares the two), including the stop filter's
     numbering: the first kept word keeps its place, later ones follow it without gaps.
-    Queries, snippets and spelling still go through ``STEM`` itself.
+    Queries and spelling still go through ``STEM`` itself; snippets use ``index_term``.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -49,7 +62,7 @@ class StemmedText(fields.TEXT):
         positions: dict[str, list[int]] = {}
         pos = -1
         first = True
-        for number, match in enumerate(_WORD.finditer(value)):
+        for number, match in enumerate(WORD.finditer(value)):
             word = match.group().lower()
             if len(word) < _MIN_LENGTH or word in STOP_WORDS:
                 continue

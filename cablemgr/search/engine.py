@@ -125,16 +125,18 @@ def _hits(db: Database, searcher: Any, text: str, parsed: qmod.Parsed, q: Any, f
 
 
 def _top(searcher: Any, q: Any, filt: Any, limit: int) -> Any:
-    """The best ``limit`` hits of ``q`` within ``filt``; ``len()`` of the result counts all."""
-    if filt is None:
-        # block skipping reaches the top hits fastest; Whoosh then counts the matches apart
-        return searcher.search(q, limit=limit)
-    # Within a filter both of Whoosh's shortcuts miscount: block skipping makes it count the
-    # matches outside the filter, and dropping the parts of a query that can no longer reach
-    # the top hits (a word found only in bodies, once titles score higher) leaves their
-    # documents out of the total. Every match is scored and counted instead.
-    top = collectors.TopCollector(limit=limit, usequality=False, replace=0)
-    collector = collectors.FilterCollector(top, allow=filt)
+    """The best ``limit`` hits of ``q`` within ``filt``; ``len()`` of the result counts all.
+
+    Whoosh's own shortcuts miscount. Skipping blocks of postings that cannot reach the top
+    hits leaves the total to a second pass that ignores the filter, or to no pass at all when
+    the last matcher cannot skip (``ransomware date:2024`` counted 398 of 1,933 at 100,000
+    records); dropping the parts of a query that can no longer reach the top hits (a word
+    only in bodies, once titles score higher) leaves their documents out. Scoring every match
+    in one pass is exact, and on the 100,000-record index about as fast overall.
+    """
+    collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+    if filt is not None:
+        collector = collectors.FilterCollector(collector, allow=filt)
     searcher.search_with_collector(q, collector)
     return collector.results()
 

@@ -186,19 +186,19 @@ def _spill_runs_in_chunks() -> None:
         items = iter(items)
         try:
             while chunk := list(islice(items, _RUN_CHUNK)):
-                marshal.dump(chunk, f)
+                data = marshal.dumps(chunk)
+                f.write(len(data).to_bytes(8, "little"))
+                f.write(data)
         finally:
             f.close()
 
     def _read_run(self: Any, path: str) -> Any:
+        # Each block is read whole and unmarshalled from memory: marshal.load on a file
+        # reads it object by object, which made reading runs back three times slower.
         f = self._open_run(path)
         try:
-            while True:
-                try:
-                    chunk = marshal.load(f)
-                except EOFError:
-                    return
-                yield from chunk
+            while size := f.read(8):
+                yield from marshal.loads(f.read(int.from_bytes(size, "little")))
         finally:
             f.close()
             self._remove_run(path)

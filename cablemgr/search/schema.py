@@ -8,13 +8,16 @@ instead of through the analyzer chain. The other places Whoosh is made faster ar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pickle import dumps
 from typing import Any
 
 from whoosh import analysis, fields
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.analysis.tokenizers import default_pattern
 from whoosh.lang.porter import stem as porter_stem
+from whoosh.system import pack_uint
 
 from cablemgr.search import patches
 
@@ -22,6 +25,7 @@ STEM = analysis.StemmingAnalyzer(cachesize=-1)
 PLAIN = analysis.RegexTokenizer() | analysis.LowercaseFilter()
 
 WORD = default_pattern  # what a word is, for indexing and for snippets
+_WHOLE_WORD = re.compile(r"\w+(?:\.?\w+)*")  # the same, with findall returning whole words
 _MIN_LENGTH = 2  # StemmingAnalyzer's StopFilter drops one-letter words too
 # word -> stem, shared by every StemmedText field of the process (a few MB for a large corpus)
 _stems: dict[str, str] = {}
@@ -62,8 +66,13 @@ class StemmedText(fields.TEXT):
         positions: dict[str, list[int]] = {}
         pos = -1
         first = True
-        for number, match in enumerate(WORD.finditer(value)):
-            word = match.group().lower()
+        if "\u0130" in value:
+            # İ is the one character whose lower case (i and a combining dot) splits a word
+            words = [match.group().lower() for match in WORD.finditer(value)]
+        else:
+            # lower-casing first moves no word's edges, and findall hands back strings
+            words = _WHOLE_WORD.findall(value.lower())
+        for number, word in enumerate(words):
             if len(word) < _MIN_LENGTH or word in STOP_WORDS:
                 continue
             stemmed = stems.get(word)
@@ -75,10 +84,12 @@ class StemmedText(fields.TEXT):
                 positions[stemmed].append(pos)
             else:
                 positions[stemmed] = [pos]
-        encode = self.format.encode
         boost = self.format.field_boost
         for term, places in positions.items():
-            yield term.encode("utf-8"), len(places), len(places) * boost, encode(places)
+            # what Positions.encode writes (the count, then the pickled gaps between places)
+            gaps = [b - a for a, b in zip([0, *places], places, strict=False)]
+            count = len(places)
+            yield term.encode("utf-8"), count, count * boost, pack_uint(count) + dumps(gaps, 2)
 
 
 SCHEMA = fields.Schema(

@@ -143,8 +143,8 @@ def fts_query(args: dict[str, Any]) -> dict[str, Any]:
 def _schema():
     """cablemgr's fields and analyzers, declared with stock Whoosh classes only.
 
-    Not imported from cablemgr: its schema module also speeds Whoosh up (one-pass stemming,
-    whole-column lengths), and this baseline measures the engine as shipped.
+    Not imported from cablemgr: importing its schema also applies its Whoosh patches
+    (cablemgr/search/patches.py), and this baseline measures the engine as shipped.
     """
     from whoosh import analysis, fields
     stem = analysis.StemmingAnalyzer(cachesize=-1)

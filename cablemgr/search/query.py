@@ -418,19 +418,15 @@ def date_span(name: str, low: str | None, high: str | None) -> Any:
     lo = _date.fromisoformat(low) if low else None
     hi = _date.fromisoformat(high) if high else None
     parts = []
-    if lo is None:
-        # open start: every year before the last one, then the last year piece by piece
-        assert hi is not None
-        if (hi.month, hi.day) == (12, 31):
-            return wq.ConstantScoreQuery(wq.TermRange("year", None, f"{hi.year:04d}"))
+    # an open end: every year beyond the year of the given end, then that year piece by piece
+    if lo is None and hi is not None:
         parts.append(wq.TermRange("year", None, f"{hi.year - 1:04d}"))
         lo = _date(hi.year, 1, 1)
-    if hi is None:
-        if (lo.month, lo.day) == (1, 1):
-            parts.append(wq.TermRange("year", f"{lo.year:04d}", None))
-            return wq.ConstantScoreQuery(wq.Or(parts) if len(parts) > 1 else parts[0])
+    elif hi is None and lo is not None:
         parts.append(wq.TermRange("year", f"{lo.year + 1:04d}", None))
         hi = _date(lo.year, 12, 31)
+    if lo is None or hi is None:
+        raise ValueError("a date span needs at least one end")
     parts.extend(_calendar_pieces(lo, hi))
     return wq.ConstantScoreQuery(wq.Or(parts) if len(parts) > 1 else parts[0])
 

@@ -276,3 +276,26 @@ def test_show_lists_what_a_meeting_produced_and_related_reports(run, dialogue):
     text = run("show", "R1").stdout
     assert "Captured" in text and "A1" in text and "C1" in text
     assert "Related" in text and "MFA on the hotline test schedule" in text
+
+
+def test_editing_a_report_shows_its_subject_post_and_reference(run, dialogue, monkeypatch):
+    run("report", "--post", "Vienna", "--subject", "OSCE CBM review", "--date", "2024-01-01",
+        "--ref", "VIENNA-2024-0001", "--body", "old text")
+    shown = []
+
+    def edit(template, **kw):
+        shown.append(template)
+        return (template.replace("Post: Vienna", "Post: Geneva")
+                .replace("VIENNA-2024-0001", "VIENNA-2024-0002").replace("old text", "new text"))
+
+    monkeypatch.setattr(record_commands, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(click, "edit", edit)
+    run("edit", "R1")
+    assert shown[0].startswith("Subject: OSCE CBM review\nDate: 2024-01-01\nPost: Vienna\n"
+                               "Ref: VIENNA-2024-0001\n")
+    assert "Venue:" not in shown[0]
+    record = run.json("show", "R1")
+    assert (record["title"], record["post"], record["reference"], record["body"]) == (
+        "OSCE CBM review", "Geneva", "VIENNA-2024-0002", "new text")
+    run("edit", "R1", "--ref", "GENEVA-2024-0003")
+    assert run.json("show", "R1")["reference"] == "GENEVA-2024-0003"

@@ -387,14 +387,15 @@ SHOWERS = {
 @click.option("--with", "with_", multiple=True, help="Replace the parties (repeatable).")
 @click.option("--venue", help="New venue.")
 @click.option("--post", help="New post.")
+@click.option("--ref", "reference", help="New reference, e.g. GENEVA-2024-0042.")
 @click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
 @click.option("--class", "level", help=f"New classification: {CLASS_CHOICES}.")
 @click.option("--body", help="Replace the body.")
 @click.option("--file", "file", help="Replace the body from a file, or - for stdin.")
 @click.option("--force", is_flag=True, help="Save even if an ACTION/COMMITMENT line is malformed.")
 @click.pass_obj
-def edit_command(app, record_id, title, date, dialogue, with_, venue, post, tags, level, body,
-                 file, force) -> None:
+def edit_command(app, record_id, title, date, dialogue, with_, venue, post, reference, tags,
+                 level, body, file, force) -> None:
     """Change a record: with flags, or in $EDITOR (header lines and body) when none is given.
 
     Example: cablemgr edit R12 --tag norms --tag attribution --class C
@@ -407,7 +408,7 @@ def edit_command(app, record_id, title, date, dialogue, with_, venue, post, tags
     current = records.get(db, number)
     changes = {key: value for key, value in {
         "title": title, "date": date, "dialogue": dialogue, "venue": venue, "post": post,
-        "classification": level}.items() if value is not None}
+        "reference": reference, "classification": level}.items() if value is not None}
     if with_:
         changes["parties"] = list(with_)
     if tags:
@@ -435,22 +436,32 @@ def edit_command(app, record_id, title, date, dialogue, with_, venue, post, tags
 
 def _edit_in_editor(record: dict) -> tuple[dict, str | None]:
     """The changes made in $EDITOR, and the text as typed (None if the editor was quit)."""
-    values = {"title": record["title"], "date": record["date"], "dialogue": record["dialogue"],
-              "with": ", ".join(record["parties"]), "venue": record["venue"],
-              "tags": ", ".join(record["tags"]), "classification": record["classification"]}
-    template = notes.render(values, record["body"])
+    # a report shows the header lines `cablemgr report` asks for (subject, post, reference)
+    report = record["kind"] == "report"
+    keys = notes.REPORT_KEYS if report else notes.TEMPLATE_KEYS
+    values = {"title": record["title"], "subject": record["title"], "date": record["date"],
+              "post": record["post"], "ref": record["reference"],
+              "dialogue": record["dialogue"], "with": ", ".join(record["parties"]),
+              "venue": record["venue"], "tags": ", ".join(record["tags"]),
+              "classification": record["classification"]}
+    template = notes.render(values, record["body"], keys=keys)
     if not stdin_is_terminal():
         raise click.UsageError("give the changes as flags (e.g. --title, --tag, --body) when "
                                "not on a terminal")
     edited = click.edit(template, extension=".md", require_save=True)
     if edited is None:
         return {}, None
-    headers, body = notes.parse(edited)
-    changes = {"title": headers.get("title"), "date": headers.get("date") or None,
-               "dialogue": headers.get("dialogue") or None, "venue": headers.get("venue"),
+    headers, body = notes.parse(edited, keys=keys)
+    changes = {"date": headers.get("date") or None,
+               "dialogue": headers.get("dialogue") or None,
                "classification": headers.get("classification"), "body": body,
                "parties": notes.split_list(headers.get("with")),
                "tags": notes.split_list(headers.get("tags"))}
+    if report:
+        changes.update(title=headers.get("subject"), post=headers.get("post"),
+                       reference=headers.get("ref"))
+    else:
+        changes.update(title=headers.get("title"), venue=headers.get("venue"))
     return changes, edited
 
 

@@ -32,10 +32,8 @@ _stems: dict[str, str] = {}
 
 
 def index_term(word: str) -> str | None:
-    """The term a lower-cased word is indexed as in a StemmedText field; None if it is not.
-
-    The rule ``StemmedText.index`` applies inline (a call per word would slow indexing).
-    """
+    """The term a lower-cased word is indexed as in a StemmedText field; None if it is not:
+    stop words and one-letter words are dropped, the rest Porter-stemmed (cached)."""
     if len(word) < _MIN_LENGTH or word in STOP_WORDS:
         return None
     stemmed = _stems.get(word)
@@ -48,8 +46,8 @@ class StemmedText(fields.TEXT):
     """A TEXT field analysed by ``STEM`` whose terms are produced in one pass at index time.
 
     ``STEM`` passes every word through four generators and a shared Token object; that chain
-    was a third of indexing time. ``index`` does the same steps inline: tokenise, lower-case,
-    drop stop words and one-letter words, Porter-stem. It yields the same terms, frequencies and
+    was a third of indexing time. ``index`` does the same steps in one loop: tokenise,
+    lower-case, then ``index_term`` for each word. It yields the same terms, frequencies and
     positions as ``TEXT(analyzer=STEM)`` (a test compares the two), including the stop filter's
     numbering: the first kept word keeps its place, later ones follow it without gaps.
     Queries and spelling still go through ``STEM`` itself; snippets use ``index_term``.
@@ -62,7 +60,6 @@ class StemmedText(fields.TEXT):
         if kwargs or not isinstance(value, str):
             yield from super().index(value, **kwargs)
             return
-        stems = _stems
         positions: dict[str, list[int]] = {}
         pos = -1
         first = True
@@ -73,11 +70,9 @@ class StemmedText(fields.TEXT):
             # lower-casing first moves no word's edges, and findall hands back strings
             words = _WHOLE_WORD.findall(value.lower())
         for number, word in enumerate(words):
-            if len(word) < _MIN_LENGTH or word in STOP_WORDS:
-                continue
-            stemmed = stems.get(word)
+            stemmed = index_term(word)
             if stemmed is None:
-                stemmed = stems[word] = porter_stem(word)
+                continue
             pos = number if first else pos + 1
             first = False
             if stemmed in positions:
